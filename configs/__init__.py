@@ -1,0 +1,1 @@
+"""Lepton core Hydra configs (shipped inside the wheel as lepton_core.configs)."""

@@ -1,0 +1,159 @@
+"""The `lepton` command line. Thin: each command imports what it needs (no torch for --help or plugins)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from lepton_core.errors import LeptonError
+
+app = typer.Typer(
+    name="lepton",
+    help="Industry AI templates: from your data to an evaluated, explained, served model in one command.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from lepton_core import __version__
+
+        typer.echo(f"lepton-core {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    if debug:
+        os.environ["LEPTON_DEBUG"] = "1"
+        os.environ["HYDRA_FULL_ERROR"] = "1"
+
+
+def _hydra(args: list[str]) -> None:
+    """Hand ``args`` to the real @hydra.main entry, as if typed on its command line."""
+    from lepton_core.config.arguments import translate_run_args
+    from lepton_core.hooks.manager import get_plugin_manager
+
+    hydra_args = translate_run_args(list(args), get_plugin_manager())
+    from lepton_core.config.entry import main as hydra_main
+
+    argv = sys.argv
+    sys.argv = ["lepton", *hydra_args]
+    try:
+        hydra_main()
+    finally:
+        sys.argv = argv
+
+
+@app.command(context_settings=PASS_THROUGH)
+def run(ctx: typer.Context) -> None:
+    """Run a task: validate data, fit baselines, train, evaluate, report, bundle.
+
+    Arguments are Hydra's: plugin=NAME [task=TASK] [key=value ...], -m for sweeps, --cfg job, --info,
+    resume=true. Example: lepton run plugin=finance task=fraud_detection trainer.max_epochs=5
+    """
+    _hydra(ctx.args)
+
+
+@app.command(context_settings=PASS_THROUGH)
+def config(
+    ctx: typer.Context,
+    resolve: Annotated[bool, typer.Option("--resolve", help="Resolve interpolations.")] = False,
+) -> None:
+    """Print the composed config of plugin=NAME [task=TASK] [overrides] without running anything."""
+    _hydra([*ctx.args, "--cfg", "job", *(["--resolve"] if resolve else [])])
+
+
+@app.command()
+def plugins() -> None:
+    """List installed plugins: name, distribution and version, tasks, where it loads from, and any error."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from lepton_core.hooks.manager import get_plugin_manager
+
+    manager = get_plugin_manager()
+    table = Table(title="Lepton plugins", title_justify="left")
+    for column in ("plugin", "distribution", "version", "tasks", "status", "loaded from"):
+        table.add_column(column)
+    for name, record in sorted(manager.records.items()):
+        tasks = ", ".join(
+            f"{t}{' (default)' if t == record.info.default_task else ''}" for t in record.info.task_names()
+        ) if record.info else "-"
+        status = {"ok": "[green]ok[/]", "disabled": "[dim]disabled[/]"}.get(record.status, f"[red]{record.error}[/]")
+        table.add_row(name, record.distribution, record.dist_version, tasks, status, record.location)
+    console = Console()
+    if not manager.records:
+        console.print("No plugin installed. Install one: pip install -e plugins/finance")
+        return
+    console.print(table)
+
+
+@app.command()
+def tasks(plugin: Annotated[str | None, typer.Argument(help="Only this plugin's tasks.")] = None) -> None:
+    """List the tasks of every installed plugin (or of one), with a one-line summary each."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from lepton_core.hooks.manager import get_plugin_manager
+
+    manager = get_plugin_manager()
+    loaded = manager.loaded()
+    if plugin is not None:
+        manager.resolve(plugin)
+        loaded = {plugin: loaded[plugin]}
+    table = Table(title="Lepton tasks", title_justify="left")
+    for column in ("plugin", "task", "summary", "run it"):
+        table.add_column(column)
+    for name, info in loaded.items():
+        for task in info.tasks:
+            default = " (default)" if task.name == info.default_task else ""
+            table.add_row(name, task.name + default, task.summary, f"lepton run plugin={name} task={task.name}")
+    Console().print(table)
+
+
+def main() -> None:
+    """Console entry point: one-line errors with the documented exit codes, tracebacks only with --debug."""
+    try:
+        app(standalone_mode=False)
+    except LeptonError as exc:
+        if os.environ.get("LEPTON_DEBUG"):
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except (typer.Exit, SystemExit) as exc:
+        code = exc.exit_code if isinstance(exc, typer.Exit) else exc.code
+        sys.exit(code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for a clean one-line error
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("LEPTON_DEBUG"):
+            raise
+        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (rerun with `lepton --debug ...` for the traceback)", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The Hydra bridge: plugin config search path, argument translation and the @hydra.main entry."""

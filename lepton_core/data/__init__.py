@@ -1,0 +1,1 @@
+"""Domain-free data pieces that several plugins share."""

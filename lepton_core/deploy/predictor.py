@@ -1,0 +1,88 @@
+"""The Predictor base class that every plugin's ``lepton_build_predictor`` returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal
+
+import torch
+from pydantic import BaseModel, ValidationError
+
+from lepton_core.errors import DataError
+
+__all__ = ["InputKind", "Predictor"]
+
+InputKind = Literal["table", "image", "json"]
+ModuleOutputs = torch.Tensor | tuple[torch.Tensor, ...]
+
+
+class Predictor:
+    """Validated items -> tensors -> module -> outputs, in batches.
+
+    Subclasses set ``input_model`` / ``output_model`` (pydantic models of one item) and implement
+    ``preprocess`` (items -> tuple of tensors, the module's positional inputs) and ``postprocess``
+    (module outputs + items -> one dict per item). ``module`` is built by the plugin and receives the
+    bundle's weights from the core. Tasks without weights (a solver) leave ``module`` as None and
+    override ``predict``. ``input_kind`` tells ``lepton predict`` how to read input files.
+    """
+
+    input_model: ClassVar[type[BaseModel]]
+    output_model: ClassVar[type[BaseModel]]
+    input_kind: ClassVar[InputKind] = "json"
+
+    def __init__(self, module: torch.nn.Module | None = None) -> None:
+        self.module = module
+        self.runner: Callable[[tuple[torch.Tensor, ...]], ModuleOutputs] | None = None
+
+    def preprocess(self, items: Sequence[BaseModel]) -> tuple[torch.Tensor, ...]:
+        """Turn validated items into the module's positional input tensors (a batch)."""
+        raise NotImplementedError
+
+    def postprocess(self, outputs: ModuleOutputs, items: Sequence[BaseModel]) -> list[dict[str, Any]]:
+        """Turn the module's outputs for a batch into one JSON-ready dict per item."""
+        raise NotImplementedError
+
+    def run_module(self, inputs: tuple[torch.Tensor, ...]) -> ModuleOutputs:
+        """Run the model on a preprocessed batch (the torch module, or an ONNX Runtime session when set)."""
+        if self.runner is not None:
+            return self.runner(inputs)
+        if self.module is None:
+            raise NotImplementedError(f"{type(self).__name__} has no module; override predict()")
+        device = next(self.module.parameters(), torch.empty(0)).device
+        with torch.inference_mode():
+            return self.module(*(t.to(device) for t in inputs))
+
+    def validate(self, records: Sequence[Mapping[str, Any] | BaseModel]) -> list[BaseModel]:
+        """Validate raw records against ``input_model``; a bad record raises DataError naming it and the field."""
+        items: list[BaseModel] = []
+        for index, record in enumerate(records):
+            if isinstance(record, self.input_model):
+                items.append(record)
+                continue
+            try:
+                items.append(self.input_model.model_validate(record))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "item"
+                raise DataError(
+                    f"input item {index}: field '{where}': {first['msg']}",
+                    "send items that match the bundle's input schema (see `lepton predict --help` or /docs)",
+                ) from None
+        return items
+
+    def predict(self, records: Sequence[Mapping[str, Any] | BaseModel]) -> list[dict[str, Any]]:
+        """Predict a batch of records (dicts or input models) and return one output dict per record."""
+        if not records:
+            return []
+        items = self.validate(records)
+        return self.postprocess(self.run_module(self.preprocess(items)), items)
+
+    @classmethod
+    def input_schema(cls) -> dict[str, Any]:
+        """JSON schema of one input item."""
+        return cls.input_model.model_json_schema()
+
+    @classmethod
+    def output_schema(cls) -> dict[str, Any]:
+        """JSON schema of one output item."""
+        return cls.output_model.model_json_schema()

@@ -1,0 +1,68 @@
+"""The core's fallback hook implementations (trylast): build everything from the config's ``_target_`` keys.
+
+With these, a plugin that needs no logic is YAML plus classes:
+
+- ``cfg.data``       -> the LightningDataModule (``instantiate(cfg.data)``)
+- ``cfg.model``      -> the LightningModule; extra keyword arguments come from ``datamodule.model_kwargs()``
+                        when the datamodule has it (feature counts, class counts...)
+- ``cfg.baselines``  -> a mapping of name -> baseline config, each instantiated
+- export             -> the model itself, ``datamodule.export_state()`` and ``datamodule.input_example()``
+- ``cfg.predictor``  -> a Predictor class whose ``from_context(ctx)`` builds it from a bundle
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lepton_core.hooks.markers import hookimpl
+from lepton_core.hooks.specs import Baseline, DeployContext, Export, RunContext
+
+
+@hookimpl(trylast=True)
+def lepton_build_datamodule(ctx: RunContext) -> Any:
+    """Instantiate ``cfg.data``."""
+    from hydra.utils import instantiate
+
+    if ctx.cfg.get("data") is None:
+        return None
+    return instantiate(ctx.cfg.data, _convert_="all")
+
+
+@hookimpl(trylast=True)
+def lepton_build_model(ctx: RunContext, datamodule: Any) -> Any:
+    """Instantiate ``cfg.model`` with the datamodule's ``model_kwargs()``."""
+    from hydra.utils import instantiate
+
+    if ctx.cfg.get("model") is None:
+        return None
+    extra = datamodule.model_kwargs() if hasattr(datamodule, "model_kwargs") else {}
+    return instantiate(ctx.cfg.model, _convert_="all", **extra)
+
+
+@hookimpl(trylast=True)
+def lepton_build_baselines(ctx: RunContext, datamodule: Any) -> Sequence[Baseline]:
+    """Instantiate each entry of ``cfg.baselines`` (a mapping of name -> config)."""
+    from hydra.utils import instantiate
+
+    configs = ctx.cfg.get("baselines") or {}
+    return [instantiate(c, _convert_="all") for c in configs.values() if c is not None]
+
+
+@hookimpl(trylast=True)
+def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
+    """Export the trained model with the datamodule's fitted state and input example."""
+    state = datamodule.export_state() if hasattr(datamodule, "export_state") else {}
+    example = datamodule.input_example() if hasattr(datamodule, "input_example") else []
+    return Export(module=model, state=state, input_example=example)
+
+
+@hookimpl(trylast=True)
+def lepton_build_predictor(ctx: DeployContext) -> Any:
+    """Build ``cfg.predictor``'s class through its ``from_context(ctx)``."""
+    from hydra.utils import get_class
+
+    target = ctx.cfg.get("predictor", {}).get("_target_") if ctx.cfg.get("predictor") else None
+    if target is None:
+        return None
+    return get_class(target).from_context(ctx)

@@ -1,0 +1,293 @@
+"""The Lepton plugin contract: every hook a plugin may implement, and the typed payloads they exchange.
+
+A plugin is a module (or object) with ``@hookimpl`` functions, registered through the entry point
+group ``lepton.plugins``. The hooks fall into five groups, one class each:
+
+- ``DescribeSpecs``: who the plugin is. Called for every installed plugin; must be cheap (no torch import).
+- ``DataSpecs``: build the LightningDataModule of a run.
+- ``ModelSpecs``: build the LightningModule, the classical baselines, and evaluate both on the test split.
+- ``DeploySpecs``: export what a bundle needs, and rebuild a predictor from a bundle.
+- ``LifecycleSpecs``: before/after every pipeline stage and on error, for cross-cutting plugins.
+
+The core calls the data, model and deploy hooks of the *selected* plugin only (plus the core's own
+``trylast`` defaults, which build data and model from ``cfg.data`` / ``cfg.model`` with Hydra's
+``instantiate``), so a vertical never checks "is this run mine?". Lifecycle hooks reach every plugin.
+
+Payloads are frozen dataclasses. ``CONTRACT_VERSION`` changes its major number on a breaking change;
+a plugin declares the version it was written for in ``PluginInfo.contract_version``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from lepton_core.hooks.markers import hookspec
+
+if TYPE_CHECKING:
+    import lightning as L
+    import torch
+    from omegaconf import DictConfig
+
+    from lepton_core.deploy.predictor import Predictor
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "STAGES",
+    "Baseline",
+    "DataSpecs",
+    "DeployContext",
+    "DeploySpecs",
+    "DescribeSpecs",
+    "Evaluation",
+    "Export",
+    "Figure",
+    "LifecycleSpecs",
+    "ModelSpecs",
+    "PluginInfo",
+    "RunContext",
+    "Stage",
+    "Table",
+    "TaskInfo",
+]
+
+CONTRACT_VERSION = "1.0"
+
+Stage = Literal["validate", "baseline", "train", "evaluate", "report", "bundle"]
+STAGES: tuple[Stage, ...] = ("validate", "baseline", "train", "evaluate", "report", "bundle")
+
+
+# --------------------------------------------------------------------------------------------- payloads
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """One task a plugin offers: its name (a config under ``task/<plugin>/``) and a one-line summary."""
+
+    name: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What ``lepton_describe`` returns: identity, tasks and the package that ships the plugin's configs.
+
+    ``config_package`` is an importable package whose directory holds ``plugin/<name>.yaml`` and
+    ``task/<name>/<task>.yaml``; it is added to Hydra's search path as ``pkg://<config_package>``.
+    """
+
+    name: str
+    version: str
+    tasks: tuple[TaskInfo, ...]
+    config_package: str
+    default_task: str
+    summary: str = ""
+    contract_version: str = CONTRACT_VERSION
+
+    def task_names(self) -> list[str]:
+        """Names of the plugin's tasks, in declaration order."""
+        return [t.name for t in self.tasks]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything a hook needs to know about the run it serves."""
+
+    cfg: DictConfig
+    plugin: str
+    task: str
+    run_dir: Path
+    seed: int
+
+    @property
+    def figures_dir(self) -> Path:
+        """Where report figures (PNG) are written."""
+        return self.run_dir / "figures"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A PNG written by the plugin for the report, with a title and an optional caption."""
+
+    title: str
+    path: Path
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table for the report (a decile table, per-class metrics, routes...)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Test-split results: metrics per contender (``model`` and each baseline by name), figures and tables.
+
+    ``primary_metric`` decides who wins; the report says plainly when a baseline beats the model.
+    """
+
+    metrics: Mapping[str, Mapping[str, float]]
+    primary_metric: str
+    greater_is_better: bool = True
+    figures: tuple[Figure, ...] = ()
+    tables: tuple[Table, ...] = ()
+    notes: tuple[str, ...] = ()
+    data_summary: Mapping[str, Any] = field(default_factory=dict)
+
+    def best_baseline(self) -> tuple[str, float] | None:
+        """The baseline with the best primary metric, or None when there is none."""
+        scores = [
+            (name, float(m[self.primary_metric]))
+            for name, m in self.metrics.items()
+            if name != "model" and self.primary_metric in m
+        ]
+        if not scores:
+            return None
+        pick = max if self.greater_is_better else min
+        return pick(scores, key=lambda s: s[1])
+
+    def baseline_wins(self) -> bool:
+        """True when the best baseline scores strictly better than the model on the primary metric."""
+        best = self.best_baseline()
+        model = self.metrics.get("model", {}).get(self.primary_metric)
+        if best is None or model is None:
+            return False
+        return best[1] > model if self.greater_is_better else best[1] < model
+
+
+@dataclass(frozen=True)
+class Export:
+    """What the bundle stage needs from a trained run.
+
+    ``module``'s state dict goes to ``weights.safetensors`` (None for tasks without weights, such as a
+    solver); ``state`` (JSON-serialisable) goes to ``preprocess.json``; ``input_example`` is a list of
+    items the predictor accepts, stored in the manifest and used to smoke-test the bundle.
+    """
+
+    module: torch.nn.Module | None
+    state: Mapping[str, Any]
+    input_example: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class DeployContext:
+    """What ``lepton_build_predictor`` receives: the bundle's resolved config, preprocessing state and manifest."""
+
+    cfg: DictConfig
+    state: Mapping[str, Any]
+    manifest: Mapping[str, Any]
+    bundle_dir: Path
+
+    @property
+    def task(self) -> str:
+        """The task the bundle was trained for."""
+        return str(self.manifest["task"])
+
+
+@runtime_checkable
+class Baseline(Protocol):
+    """A classical reference model, scikit-learn style, fitted on the run's datamodule before training."""
+
+    name: str
+
+    def fit(self, datamodule: Any) -> Baseline:
+        """Fit on the datamodule's training (and, if needed, validation) split; return self."""
+        ...
+
+    def predict(self, inputs: Any) -> Any:
+        """Predict for inputs in the form the plugin's evaluation uses."""
+        ...
+
+
+# --------------------------------------------------------------------------------------------- hooks
+
+
+class DescribeSpecs:
+    """Identity of a plugin. Must be cheap: ``lepton plugins`` and ``lepton --help`` never import torch."""
+
+    @hookspec
+    def lepton_describe(self) -> PluginInfo:
+        """Return the plugin's name, version, tasks and config package."""
+
+
+class DataSpecs:
+    """Data of a run."""
+
+    @hookspec(firstresult=True)
+    def lepton_build_datamodule(self, ctx: RunContext) -> L.LightningDataModule:
+        """Build the run's LightningDataModule (default: ``instantiate(cfg.data)``).
+
+        The pipeline then calls ``prepare_data()`` and ``setup("fit")``: that is where data is loaded and
+        validated, and where a bad input raises ``lepton_core.errors.DataError``. A datamodule may offer
+        ``summary() -> dict`` (rows, columns, classes...) for the report.
+        """
+
+
+class ModelSpecs:
+    """Models of a run: the network, its classical baselines, and the evaluation of both."""
+
+    @hookspec(firstresult=True)
+    def lepton_build_model(self, ctx: RunContext, datamodule: L.LightningDataModule) -> L.LightningModule | None:
+        """Build the LightningModule to train (default: ``instantiate(cfg.model)``).
+
+        Called after the datamodule is set up, so sizes (features, classes) can come from the data.
+        Return None for a task with nothing to train (a solver); training is then skipped.
+        """
+
+    @hookspec(firstresult=True)
+    def lepton_build_baselines(self, ctx: RunContext, datamodule: L.LightningDataModule) -> Sequence[Baseline]:
+        """Build the task's classical baselines, unfitted (default: ``instantiate`` each of ``cfg.baselines``)."""
+
+    @hookspec(firstresult=True)
+    def lepton_evaluate(
+        self,
+        ctx: RunContext,
+        datamodule: L.LightningDataModule,
+        model: L.LightningModule | None,
+        baselines: Sequence[Baseline],
+    ) -> Evaluation:
+        """Score the trained model and the fitted baselines on the held-out test split.
+
+        Write figures under ``ctx.figures_dir`` and return them in the Evaluation.
+        """
+
+
+class DeploySpecs:
+    """What a bundle carries and how it becomes a predictor again."""
+
+    @hookspec(firstresult=True)
+    def lepton_export(
+        self, ctx: RunContext, datamodule: L.LightningDataModule, model: L.LightningModule | None
+    ) -> Export:
+        """Return the module whose weights go in the bundle, the fitted preprocessing state and an input example."""
+
+    @hookspec(firstresult=True)
+    def lepton_build_predictor(self, ctx: DeployContext) -> Predictor:
+        """Rebuild the predictor from installed code and the bundle's config and state.
+
+        The core then loads ``weights.safetensors`` into ``predictor.module`` (strictly) and switches it
+        to eval mode. Called at bundle time too, to derive the schema and check the input example.
+        """
+
+
+class LifecycleSpecs:
+    """Cross-cutting hooks (tracking, privacy, alerts). Every registered plugin receives them."""
+
+    @hookspec
+    def lepton_before_stage(self, ctx: RunContext, stage: Stage) -> None:
+        """Called before each pipeline stage."""
+
+    @hookspec
+    def lepton_after_stage(self, ctx: RunContext, stage: Stage, result: Any) -> None:
+        """Called after each pipeline stage with what it produced (datamodule, baselines, model, Evaluation, path)."""
+
+    @hookspec
+    def lepton_on_error(self, ctx: RunContext, stage: Stage, error: BaseException) -> None:
+        """Called when a stage raises, before the error propagates."""

@@ -1,0 +1,1 @@
+"""Domain-free metric and plotting helpers that several plugins share."""

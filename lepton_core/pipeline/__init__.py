@@ -1,0 +1,1 @@
+"""The stages of a run: validate -> baseline -> train -> evaluate -> report -> bundle."""

@@ -1,0 +1,186 @@
+"""One run: validate data -> fit baselines -> train with Lightning -> evaluate both -> report -> bundle."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from omegaconf import DictConfig, OmegaConf
+
+from lepton_core.errors import DataError, PluginError
+from lepton_core.hooks.manager import PluginManager, get_plugin_manager
+from lepton_core.hooks.specs import Evaluation, RunContext, Stage
+
+__all__ = ["RunResult", "run_pipeline"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced."""
+
+    run_dir: Path
+    evaluation: Evaluation | None
+    bundle_dir: Path | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def primary_score(self) -> float | None:
+        """The model's primary metric on the test split (what sweepers optimise)."""
+        if self.evaluation is None:
+            return None
+        value = self.evaluation.metrics.get("model", {}).get(self.evaluation.primary_metric)
+        return None if value is None else float(value)
+
+
+class StageRunner:
+    """Runs stages with the lifecycle hooks around them and records their wall times."""
+
+    def __init__(self, manager: PluginManager, ctx: RunContext) -> None:
+        self.manager = manager
+        self.ctx = ctx
+        self.timings: dict[str, float] = {}
+
+    def __call__(self, stage: Stage, work: Callable[[], T]) -> T:
+        """Run one stage: before hook, work, after hook; the on-error hook sees any failure."""
+        hook = self.manager.hook
+        hook.lepton_before_stage(ctx=self.ctx, stage=stage)
+        start = time.perf_counter()
+        try:
+            result = work()
+        except BaseException as exc:
+            hook.lepton_on_error(ctx=self.ctx, stage=stage, error=exc)
+            raise
+        self.timings[stage] = time.perf_counter() - start
+        hook.lepton_after_stage(ctx=self.ctx, stage=stage, result=result)
+        return result
+
+
+def _run_dir(cfg: DictConfig) -> Path:
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        return Path(HydraConfig.get().runtime.output_dir)
+    return Path(str(cfg.paths.run_dir))
+
+
+QUIET_WARNINGS = (
+    r".*LeafSpec.*",
+    r".*smaller than the logging interval.*",
+    r".*does not have many workers.*",
+    r".*litlogger.*",
+)
+
+
+def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunResult:
+    """Run every stage for a composed config and return what it produced."""
+    import logging
+    import warnings
+
+    import lightning as L
+
+    for pattern in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern)
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+    manager = manager or get_plugin_manager()
+    for name in cfg.get("disable_plugins") or []:
+        if manager.pm.has_plugin(str(name)):
+            manager.pm.unregister(name=str(name))
+    info, task = manager.resolve(str(cfg.plugin.name), str(cfg.task.name))
+    run_dir = _run_dir(cfg)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ctx = RunContext(cfg=cfg, plugin=info.name, task=task, run_dir=run_dir, seed=int(cfg.seed))
+    L.seed_everything(ctx.seed, workers=True, verbose=False)
+    stage = StageRunner(manager, ctx)
+
+    datamodule = stage("validate", lambda: _validate(manager, ctx))
+    baselines = stage("baseline", lambda: _fit_baselines(manager, ctx, datamodule))
+    model, trainer = stage("train", lambda: _train(manager, ctx, datamodule))
+    if trainer is not None and not trainer.is_global_zero:
+        return RunResult(run_dir, None, None, stage.timings)
+    evaluation = stage("evaluate", lambda: _evaluate(manager, ctx, datamodule, model, baselines))
+    stage("report", lambda: _report(ctx, evaluation, datamodule, stage.timings))
+    bundle_dir = stage("bundle", lambda: _bundle(manager, ctx, datamodule, model, evaluation))
+    from lepton_core.report.summary import print_summary
+
+    print_summary(ctx, evaluation, bundle_dir, stage.timings)
+    return RunResult(run_dir, evaluation, bundle_dir, stage.timings)
+
+
+def _validate(manager: PluginManager, ctx: RunContext) -> Any:
+    datamodule = manager.call(ctx.plugin, "lepton_build_datamodule", ctx=ctx)
+    if datamodule is None:
+        raise PluginError(f"plugin '{ctx.plugin}' built no datamodule for task '{ctx.task}'", "set data._target_")
+    try:
+        datamodule.prepare_data()
+        datamodule.setup("fit")
+    except FileNotFoundError as exc:
+        raise DataError(f"file not found: {exc.filename or exc}", "check data.path") from exc
+    return datamodule
+
+
+def _fit_baselines(manager: PluginManager, ctx: RunContext, datamodule: Any) -> list[Any]:
+    baselines = list(manager.call(ctx.plugin, "lepton_build_baselines", ctx=ctx, datamodule=datamodule) or [])
+    for baseline in baselines:
+        baseline.fit(datamodule)
+    return baselines
+
+
+def _train(manager: PluginManager, ctx: RunContext, datamodule: Any) -> tuple[Any, Any]:
+    from lepton_core.pipeline.training import build_trainer, restore_best
+
+    model = manager.call(ctx.plugin, "lepton_build_model", ctx=ctx, datamodule=datamodule)
+    if model is None:
+        return None, None
+    trainer = build_trainer(ctx)
+    last = ctx.run_dir / "checkpoints" / "last.ckpt"
+    ckpt_path = str(last) if ctx.cfg.get("resume") and last.is_file() else None
+    if ctx.cfg.get("resume") and ckpt_path is None:
+        raise DataError(f"resume=true but {last} does not exist", "resume a run directory that has checkpoints")
+    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    if trainer.interrupted:
+        raise KeyboardInterrupt
+    restore_best(trainer, model)
+    return model, trainer
+
+
+def _evaluate(
+    manager: PluginManager, ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]
+) -> Evaluation:
+    ctx.figures_dir.mkdir(parents=True, exist_ok=True)
+    evaluation = manager.call(
+        ctx.plugin, "lepton_evaluate", ctx=ctx, datamodule=datamodule, model=model, baselines=baselines
+    )
+    if not isinstance(evaluation, Evaluation):
+        raise PluginError(f"plugin '{ctx.plugin}': lepton_evaluate returned {type(evaluation).__name__}")
+    if evaluation.data_summary or not hasattr(datamodule, "summary"):
+        return evaluation
+    from dataclasses import replace
+
+    return replace(evaluation, data_summary=dict(datamodule.summary()))
+
+
+def _report(ctx: RunContext, evaluation: Evaluation, datamodule: Any, timings: dict[str, float]) -> Path:
+    from lepton_core.report.html import write_report
+    from lepton_core.report.metrics_file import write_metrics
+
+    write_metrics(ctx, evaluation, timings)
+    return write_report(ctx, evaluation, timings)
+
+
+def _bundle(manager: PluginManager, ctx: RunContext, datamodule: Any, model: Any, evaluation: Evaluation) -> Path:
+    from lepton_core.bundle.writer import write_bundle
+
+    export = manager.call(ctx.plugin, "lepton_export", ctx=ctx, datamodule=datamodule, model=model)
+    target = ctx.run_dir / "bundle"
+    if target.exists():
+        shutil.rmtree(target)
+    resolved = OmegaConf.to_container(ctx.cfg, resolve=True)
+    return write_bundle(target, ctx, export, evaluation, resolved, manager)

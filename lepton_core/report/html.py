@@ -1,0 +1,88 @@
+"""report.html: one self-contained page (PNG plots inlined) that opens offline in any browser."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+from lepton_core.atomic import atomic_write_text
+from lepton_core.hooks.specs import Evaluation, RunContext
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "-"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _metric_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
+    contenders = list(evaluation.metrics)
+    names = list(dict.fromkeys(k for m in evaluation.metrics.values() for k in m))
+    rows = []
+    for name in names:
+        values = [evaluation.metrics[c].get(name) for c in contenders]
+        best = None
+        if name == evaluation.primary_metric:
+            finite = [v for v in values if v is not None and math.isfinite(float(v))]
+            if finite:
+                best = max(finite) if evaluation.greater_is_better else min(finite)
+        cells = [{"text": "-" if v is None else _format(float(v)), "best": v is not None and v == best} for v in values]
+        rows.append({"name": name, "primary": name == evaluation.primary_metric, "cells": cells})
+    return rows
+
+
+def verdict(evaluation: Evaluation) -> str:
+    """One sentence saying whether the model beats its best baseline on the primary metric."""
+    best = evaluation.best_baseline()
+    model = evaluation.metrics.get("model", {}).get(evaluation.primary_metric)
+    if best is None or model is None:
+        return ""
+    metric = evaluation.primary_metric
+    if evaluation.baseline_wins():
+        return (
+            f"The baseline '{best[0]}' beats the model on {metric} ({best[1]:.4g} vs {model:.4g}). "
+            "Prefer the baseline, or give the model more data, epochs or capacity."
+        )
+    return f"The model beats the best baseline '{best[0]}' on {metric} ({model:.4g} vs {best[1]:.4g})."
+
+
+def write_report(ctx: RunContext, evaluation: Evaluation, timings: dict[str, float]) -> Path:
+    """Render ``report.html`` in the run directory and return its path."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("lepton_core.report", "templates"), autoescape=select_autoescape())
+    figures = [
+        {"title": f.title, "caption": f.caption, "data": base64.b64encode(Path(f.path).read_bytes()).decode("ascii")}
+        for f in evaluation.figures
+    ]
+    tables = [
+        {"title": t.title, "caption": t.caption, "columns": t.columns, "rows": [[_format(v) for v in r] for r in t.rows]}
+        for t in evaluation.tables
+    ]
+    title = ctx.cfg.get("report", {}).get("title") or f"Lepton report — {ctx.plugin} / {ctx.task}"
+    html = env.get_template("report.html").render(
+        title=title,
+        plugin=ctx.plugin,
+        task=ctx.task,
+        seed=ctx.seed,
+        run_dir=str(ctx.run_dir),
+        created=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        contenders=list(evaluation.metrics),
+        metric_rows=_metric_rows(evaluation),
+        direction="higher" if evaluation.greater_is_better else "lower",
+        verdict=verdict(evaluation),
+        baseline_wins=evaluation.baseline_wins(),
+        notes=list(evaluation.notes),
+        figures=figures,
+        tables=tables,
+        data_summary={k: _format(v) for k, v in dict(evaluation.data_summary).items()},
+        timings=timings,
+    )
+    path = ctx.run_dir / "report.html"
+    atomic_write_text(path, html)
+    return path

@@ -1,0 +1,50 @@
+"""metrics.json: the model and its baselines side by side, machine-readable."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from lepton_core.atomic import atomic_write_text
+from lepton_core.hooks.specs import Evaluation, RunContext
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def metrics_document(ctx: RunContext, evaluation: Evaluation, timings: dict[str, float]) -> dict[str, Any]:
+    """The content of metrics.json."""
+    best = evaluation.best_baseline()
+    return _clean(
+        {
+            "plugin": ctx.plugin,
+            "task": ctx.task,
+            "seed": ctx.seed,
+            "primary_metric": evaluation.primary_metric,
+            "greater_is_better": evaluation.greater_is_better,
+            "metrics": {k: dict(v) for k, v in evaluation.metrics.items()},
+            "best_baseline": best[0] if best else None,
+            "baseline_wins": evaluation.baseline_wins(),
+            "notes": list(evaluation.notes),
+            "data": dict(evaluation.data_summary),
+            "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        }
+    )
+
+
+def write_metrics(ctx: RunContext, evaluation: Evaluation, timings: dict[str, float]) -> Path:
+    """Write ``metrics.json`` in the run directory."""
+    path = ctx.run_dir / "metrics.json"
+    atomic_write_text(path, json.dumps(metrics_document(ctx, evaluation, timings), indent=2))
+    return path

@@ -1,0 +1,49 @@
+"""The end-of-run summary table on the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lepton_core.hooks.specs import Evaluation, RunContext
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+
+
+def print_summary(ctx: RunContext, evaluation: Evaluation, bundle_dir: Path | None, timings: dict[str, float]) -> None:
+    """Print model and baselines side by side, the verdict and where the outputs are."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    contenders = list(evaluation.metrics)
+    names = list(dict.fromkeys(k for m in evaluation.metrics.values() for k in m))
+    table = Table(title=f"{ctx.plugin} / {ctx.task} — test split", title_justify="left")
+    table.add_column("metric")
+    for name in contenders:
+        table.add_column(name, justify="right", style="bold" if name == "model" else None)
+    for metric in names:
+        label = f"{metric} *" if metric == evaluation.primary_metric else metric
+        table.add_row(label, *(_fmt(evaluation.metrics[c].get(metric)) for c in contenders))
+    console.print(table)
+    direction = "higher" if evaluation.greater_is_better else "lower"
+    console.print(f"* primary metric ({direction} is better)")
+    best = evaluation.best_baseline()
+    if best is not None:
+        if evaluation.baseline_wins():
+            console.print(
+                f"[bold yellow]The baseline '{best[0]}' beats the model on {evaluation.primary_metric}"
+                f" ({_fmt(best[1])} vs {_fmt(evaluation.metrics['model'].get(evaluation.primary_metric))}).[/]"
+            )
+        elif "model" in evaluation.metrics:
+            console.print(f"[green]The model beats the best baseline '{best[0]}' on {evaluation.primary_metric}.[/]")
+    for note in evaluation.notes:
+        console.print(f"note: {note}")
+    total = sum(timings.values())
+    console.print(f"run directory: {ctx.run_dir}  ({total:.1f} s)")
+    console.print(f"report: {ctx.run_dir / 'report.html'}")
+    if bundle_dir is not None:
+        console.print(f"bundle: {bundle_dir}   serve it: lepton serve {bundle_dir}")

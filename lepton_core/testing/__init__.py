@@ -1,0 +1,1 @@
+"""The contract kit plugin authors run in their own tests."""
