@@ -23,12 +23,25 @@ class Predictor:
     ``preprocess`` (items -> tuple of tensors, the module's positional inputs) and ``postprocess``
     (module outputs + items -> one dict per item). ``module`` is built by the plugin and receives the
     bundle's weights from the core. Tasks without weights (a solver) leave ``module`` as None and
-    override ``predict``. ``input_kind`` tells ``lepton predict`` how to read input files.
+    override ``predict_items``. ``input_kind`` tells ``lepton predict`` how to read input files:
+
+    - ``"table"``: each CSV/Parquet row becomes one item whose keys are the input model's fields (other
+      columns are dropped; an empty cell arrives as None). Flat scalar fields only.
+    - ``"image"``: each file of an image folder becomes one item ``{image_field: <base64 of the file's
+      bytes>}`` (``image_field`` defaults to ``"image"``; standard base64, no ``data:`` prefix). HTTP clients
+      send the same shape. Declare ``image: str`` in the input model and decode it in ``preprocess`` with
+      ``lepton_core.deploy.decode_base64``; the file's format (PNG, JPEG, DICOM...) is yours to read.
+    - ``"json"``: each line of a JSON-lines file (or each element of a JSON array) is one item.
+
+    The server, ``lepton predict`` and ONNX export all go through ``validate`` -> ``predict_items``, so
+    ``preprocess`` must return the module's positional tensors (batch first) and ``module.forward`` should
+    be pure tensor ops. When ``runner`` is set (ONNX Runtime), ``run_module`` calls it instead of the module.
     """
 
     input_model: ClassVar[type[BaseModel]]
     output_model: ClassVar[type[BaseModel]]
     input_kind: ClassVar[InputKind] = "json"
+    image_field: ClassVar[str] = "image"
 
     def __init__(self, module: torch.nn.Module | None = None) -> None:
         self.module = module
@@ -74,7 +87,12 @@ class Predictor:
         """Predict a batch of records (dicts or input models) and return one output dict per record."""
         if not records:
             return []
-        items = self.validate(records)
+        return self.predict_items(self.validate(records))
+
+    def predict_items(self, items: Sequence[BaseModel]) -> list[dict[str, Any]]:
+        """Predict a batch of already validated items (what the server's micro-batcher calls)."""
+        if not items:
+            return []
         return self.postprocess(self.run_module(self.preprocess(items)), items)
 
     @classmethod
