@@ -75,6 +75,12 @@ def _stage(
     (staged / "metrics.json").write_text(
         json.dumps(metrics_document(ctx, evaluation, {}), indent=2), "utf-8"
     )
+    if export.reference_inputs:
+        from lepton_core.deploy.drift import DRIFT_REFERENCE_NAME, drift_reference
+
+        profile = drift_reference(_json_ready(list(export.reference_inputs)))
+        (staged / DRIFT_REFERENCE_NAME).write_text(json.dumps(profile, indent=1), "utf-8")
+        names.append(DRIFT_REFERENCE_NAME)
     if export.module is not None:
         from safetensors.torch import save_model
 

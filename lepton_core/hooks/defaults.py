@@ -6,7 +6,8 @@ With these, a plugin that needs no logic is YAML plus classes:
 - ``cfg.model``      -> the LightningModule; extra keyword arguments come from ``datamodule.model_kwargs()``
                         when the datamodule has it (feature counts, class counts...)
 - ``cfg.baselines``  -> a mapping of name -> baseline config, each instantiated
-- export             -> the model itself, ``datamodule.export_state()`` and ``datamodule.input_example()``
+- export             -> the model itself, ``datamodule.export_state()``, ``datamodule.input_example()`` and
+                        ``datamodule.reference_inputs()`` (training inputs for the drift profile) when present
 - ``cfg.predictor``  -> a Predictor class whose ``from_context(ctx)`` builds it from a bundle
 """
 
@@ -54,7 +55,8 @@ def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
     """Export the trained model with the datamodule's fitted state and input example."""
     state = datamodule.export_state() if hasattr(datamodule, "export_state") else {}
     example = datamodule.input_example() if hasattr(datamodule, "input_example") else []
-    return Export(module=model, state=state, input_example=example)
+    reference = datamodule.reference_inputs() if hasattr(datamodule, "reference_inputs") else ()
+    return Export(module=model, state=state, input_example=example, reference_inputs=reference)
 
 
 @hookimpl(trylast=True)

@@ -169,11 +169,16 @@ class Export:
     ``module``'s state dict goes to ``weights.safetensors`` (None for tasks without weights, such as a
     solver); ``state`` (JSON-serialisable) goes to ``preprocess.json``; ``input_example`` is a list of
     items the predictor accepts, stored in the manifest and used to smoke-test the bundle.
+    ``reference_inputs`` (optional) are raw training input items, shaped like ``input_example``
+    (a few thousand is plenty): the bundle stores only their profile (``drift_reference.json``:
+    quantile bins, category frequencies, never the rows), which ``lepton serve`` compares live inputs
+    against (per-feature PSI in /metrics and /info).
     """
 
     module: torch.nn.Module | None
     state: Mapping[str, Any]
     input_example: Sequence[Mapping[str, Any]]
+    reference_inputs: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,7 @@ class MoonsDataModule(L.LightningDataModule):
     def input_example(self) -> list[dict[str, float]]:
         """Two raw test rows."""
         return [dict(zip(FEATURES, map(float, row))) for row in self.raw["test"][:2]]
+
+    def reference_inputs(self) -> list[dict[str, float]]:
+        """Raw training rows, profiled into the bundle's drift reference."""
+        return [dict(zip(FEATURES, map(float, row))) for row in self.raw["train"]]
