@@ -1,0 +1,1 @@
+"""Lepton logistics vertical: delivery-time prediction, hub volume forecasting and vehicle routing."""

@@ -1,0 +1,1 @@
+"""Parcel volume forecasting per hub."""

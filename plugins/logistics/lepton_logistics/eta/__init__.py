@@ -1,0 +1,1 @@
+"""Delivery-time (ETA) regression with P50/P90 quantiles."""

@@ -1,0 +1,53 @@
+"""Hook implementations of the logistics plugin. Imports nothing heavy at module level.
+
+Tasks share the core's default hooks where they can (data, model, baselines and predictor come from the
+task config); the hooks below return None for a task they leave to those defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lepton_core import Evaluation, Export, PluginInfo, RunContext, TaskInfo, hookimpl
+
+ROUTING = "route_optimization"
+
+
+@hookimpl
+def lepton_describe() -> PluginInfo:
+    """Describe the logistics plugin and its three tasks."""
+    return PluginInfo(
+        name="logistics",
+        version="0.1.0",
+        summary="Delivery-time prediction, hub volume forecasting and vehicle routing.",
+        tasks=(
+            TaskInfo("eta", "Delivery time (P50/P90 minutes) from distance, geo, time and courier features."),
+            TaskInfo("demand_forecasting", "Daily parcel volumes per hub, long format unique_id, ds, y."),
+            TaskInfo(ROUTING, "Vehicle routes under capacities and time windows (OR-Tools), with causes of drops."),
+        ),
+        default_task="eta",
+        config_package="lepton_logistics.configs",
+    )
+
+
+@hookimpl
+def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation | None:
+    """Score the task's model (or solver) beside its baselines on the held-out data."""
+    if ctx.task == ROUTING:
+        from lepton_logistics.routing.evaluate import evaluate_routing
+
+        return evaluate_routing(ctx, datamodule, baselines)
+    return None
+
+
+@hookimpl
+def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export | None:
+    """Routing bundles carry the planning settings and no weights; other tasks use the default export."""
+    if ctx.task == ROUTING:
+        from lepton_logistics.routing.evaluate import settings_from_config
+
+        return Export(module=None, state=settings_from_config(ctx.cfg.task).to_state(),
+                      input_example=datamodule.input_example())
+    return None
+
