@@ -51,18 +51,24 @@ def _hydra(args: list[str]) -> None:
     from lepton_core.config.entry import main as hydra_main
 
     argv = sys.argv
-    sys.argv = ["lepton", *hydra_args]
+    # argv[0] stays the real script: Lightning's DDP launcher re-runs it for the other ranks (see main()).
+    sys.argv = [argv[0] if os.path.isfile(argv[0]) else "lepton", *hydra_args]
     try:
         hydra_main()
     finally:
         sys.argv = argv
 
 
+def _is_ddp_rank_relaunch(args: list[str]) -> bool:
+    """True when Lightning's DDP launcher re-ran the Hydra command line of rank 0 for another local rank."""
+    return bool(args) and "=" in args[0] and any(a.startswith("hydra.job.name=train_ddp_process_") for a in args)
+
+
 @app.command(context_settings=PASS_THROUGH)
 def run(ctx: typer.Context) -> None:
     """Run a task: validate data, fit baselines, train, evaluate, report, bundle.
 
-    Arguments are Hydra's: plugin=NAME [task=TASK] [key=value ...], -m for sweeps, --cfg job, --info,
+    Arguments are Hydra's: plugin=NAME \[task=TASK] \[key=value ...], -m for sweeps, --cfg job, --info,
     resume=true. Example: lepton run plugin=finance task=fraud_detection trainer.max_epochs=5
     """
     _hydra(ctx.args)
@@ -73,7 +79,7 @@ def config(
     ctx: typer.Context,
     resolve: Annotated[bool, typer.Option("--resolve", help="Resolve interpolations.")] = False,
 ) -> None:
-    """Print the composed config of plugin=NAME [task=TASK] [overrides] without running anything."""
+    """Print the composed config of plugin=NAME \[task=TASK] \[overrides] without running anything."""
     _hydra([*ctx.args, "--cfg", "job", *(["--resolve"] if resolve else [])])
 
 
@@ -128,7 +134,12 @@ def tasks(plugin: Annotated[str | None, typer.Argument(help="Only this plugin's 
 def main() -> None:
     """Console entry point: one-line errors with the documented exit codes, tracebacks only with --debug."""
     try:
-        app(standalone_mode=False)
+        if _is_ddp_rank_relaunch(sys.argv[1:]):
+            from lepton_core.config.entry import main as hydra_main
+
+            hydra_main()
+        else:
+            app(standalone_mode=False)
     except LeptonError as exc:
         if os.environ.get("LEPTON_DEBUG"):
             raise

@@ -26,29 +26,36 @@ def _choices(value: str) -> list[str]:
 
 
 def translate_run_args(args: list[str], manager: PluginManager) -> list[str]:
-    """Return Hydra arguments for ``args``; unknown plugins or tasks raise ConfigError with a did-you-mean."""
+    """Return Hydra arguments for ``args``; unknown plugins or tasks raise ConfigError with a did-you-mean.
+
+    ``task=T`` becomes ``task=<plugin>/T`` (task configs are namespaced per plugin), the plugin's default
+    task is added when none is given, and ``resume=...`` selects the run directory to continue. The other
+    arguments keep their order, so Hydra's own flags (-m, --cfg, --info...) work as usual.
+    """
     if any(a in HYDRA_FLAGS_WITHOUT_JOB for a in args):
         return args
-    plugin_value, rest = _split(args, "plugin")
-    task_value, rest = _split(rest, "task")
-    resume_value, rest = _split(rest, "resume")
+    plugin_value, _ = _split(args, "plugin")
+    task_value, _ = _split(args, "task")
+    resume_value, _ = _split(args, "resume")
     plugins = _choices(plugin_value or "")
     if not plugins:
         manager.resolve(None)
     tasks: list[str] = []
     for plugin in plugins:
-        if task_value is None:
-            info, task = manager.resolve(plugin)
-            tasks.append(f"{plugin}/{task}")
-            continue
-        for task in _choices(task_value):
-            task = task.split("/", 1)[1] if task.startswith(f"{plugin}/") else task
-            manager.resolve(plugin, task)
-            tasks.append(f"{plugin}/{task}")
-    out = [f"plugin={','.join(plugins)}", f"task={','.join(dict.fromkeys(tasks))}", *rest]
+        for task in _choices(task_value) if task_value is not None else [None]:
+            if task is not None and task.startswith(f"{plugin}/"):
+                task = task.split("/", 1)[1]
+            _, resolved = manager.resolve(plugin, task)
+            tasks.append(f"{plugin}/{resolved}")
+    injected = [f"plugin={','.join(plugins)}", f"task={','.join(dict.fromkeys(tasks))}"]
     if resume_value is not None and resume_value.lower() not in ("false", "0", "no"):
-        run_dir = _resume_dir(resume_value, plugins, tasks, rest)
-        out += ["resume=true", f"hydra.run.dir={run_dir}"]
+        injected += ["resume=true", f"hydra.run.dir={_resume_dir(resume_value, plugins, tasks, args)}"]
+    out: list[str] = []
+    for arg in args:
+        if arg.startswith("plugin="):
+            out += injected
+        elif not arg.startswith(("task=", "resume=")):
+            out.append(arg)
     return out
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import hydra
 from omegaconf import DictConfig
@@ -14,13 +16,52 @@ from lepton_core.errors import LeptonError
 register_search_path_plugin()
 
 
+@contextmanager
+def _isolated_job() -> Iterator[None]:
+    """Run one job so that Lightning's DDP launcher can re-run it and leaves nothing behind for the next job.
+
+    The launcher starts ``python <sys.argv> hydra.run.dir=<hydra.run.dir>`` per extra rank: inside a job
+    (also one of a ``-m`` sweep) that must be this job's own overrides and output directory, else the other
+    ranks would start a new sweep or write to a new timestamped directory. It also sets LOCAL_RANK,
+    WORLD_SIZE, MASTER_PORT... and leaves the process group open: both are undone after the job, so the next
+    job of a sweep launches its own processes.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict, read_write
+
+    hydra_cfg = HydraConfig.get()
+    argv, environ = sys.argv, dict(os.environ)
+    sys.argv = [argv[0], *hydra_cfg.overrides.task]
+    with read_write(hydra_cfg), open_dict(hydra_cfg):
+        hydra_cfg.run.dir = hydra_cfg.runtime.output_dir
+    try:
+        yield
+    finally:
+        sys.argv = argv
+        _close_process_group()
+        for name in set(os.environ) - set(environ):
+            del os.environ[name]
+        os.environ.update(environ)
+
+
+def _close_process_group() -> None:
+    """Destroy the torch.distributed process group a DDP job left open."""
+    if "torch" not in sys.modules:
+        return
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 @hydra.main(version_base="1.3", config_path="pkg://lepton_core.configs", config_name="lepton")
 def main(cfg: DictConfig) -> float | None:
     """Run the pipeline for one composed config; return the model's primary metric (for sweepers)."""
     from lepton_core.pipeline.run import run_pipeline
 
     try:
-        result = run_pipeline(cfg)
+        with _isolated_job():
+            result = run_pipeline(cfg)
     except LeptonError as exc:
         if os.environ.get("LEPTON_DEBUG"):
             raise

@@ -16,6 +16,11 @@ class TensorBatchLoader:
     Shuffling uses its own generator seeded from ``seed`` and the epoch number (set by Lightning through
     ``sampler.set_epoch``), so runs are deterministic and a resumed run sees the same order as an
     uninterrupted one.
+
+    Under DDP (``torch.distributed`` initialised with several processes) a sharded loader gives each rank
+    every ``world_size``-th row of the epoch's order, padded by wrapping so that every rank gets the same
+    number of batches. ``shard=None`` shards the shuffled (training) loaders only, so validation and test
+    loaders keep seeing every row on every rank; ``rank``/``world_size`` override what torch.distributed says.
     """
 
     def __init__(
@@ -25,6 +30,9 @@ class TensorBatchLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int = 0,
+        shard: bool | None = None,
+        rank: int | None = None,
+        world_size: int | None = None,
     ) -> None:
         if not tensors:
             raise ValueError("TensorBatchLoader needs at least one tensor")
@@ -36,10 +44,30 @@ class TensorBatchLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.seed = seed
+        self.shard = shuffle if shard is None else shard
+        self.rank = rank
+        self.world_size = world_size
         self.epoch = 0
 
-    def __len__(self) -> int:
+    def _partition(self) -> tuple[int, int]:
+        """(rank, world size) this loader shards for; (0, 1) when it does not shard."""
+        if not self.shard:
+            return 0, 1
+        if self.world_size is not None:
+            return int(self.rank or 0), int(self.world_size)
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            return dist.get_rank(), dist.get_world_size()
+        return 0, 1
+
+    def _rows(self) -> int:
         n = self.tensors[0].shape[0]
+        _, world_size = self._partition()
+        return math.ceil(n / world_size)
+
+    def __len__(self) -> int:
+        n = self._rows()
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def set_epoch(self, epoch: int) -> None:
@@ -55,11 +83,15 @@ class TensorBatchLoader:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         n = self.tensors[0].shape[0]
+        rank, world_size = self._partition()
+        order: torch.Tensor | None = None
         if self.shuffle:
             generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
             order = torch.randperm(n, generator=generator)
-            data = tuple(t[order] for t in self.tensors)
-        else:
-            data = self.tensors
+        if world_size > 1 and n > 0:
+            order = torch.arange(n) if order is None else order
+            total = self._rows() * world_size
+            order = order.repeat(math.ceil(total / n))[:total][rank::world_size]
+        data = self.tensors if order is None else tuple(t[order] for t in self.tensors)
         for i in range(len(self)):
             yield tuple(t[i * self.batch_size : (i + 1) * self.batch_size] for t in data)

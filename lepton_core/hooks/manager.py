@@ -166,7 +166,7 @@ class PluginManager:
         if not plugin:
             raise ConfigError(
                 "no plugin selected",
-                f"add plugin=NAME; installed: {', '.join(loaded) or 'none (pip install a lepton plugin)'}",
+                f"add plugin=NAME; installed: {', '.join(loaded) or 'none (pip install a Lepton plugin)'}",
             )
         if plugin not in loaded:
             record = self.records.get(plugin)
@@ -204,7 +204,7 @@ def _did_you_mean(name: str, choices: Any) -> str:
 def _installed(loaded: dict[str, specs.PluginInfo]) -> str:
     if not loaded:
         return "no plugin is installed; pip install one (e.g. pip install -e plugins/finance)"
-    return "installed: " + "; ".join(f"{n} (tasks: {', '.join(i.task_names())})" for n, i in loaded.items())
+    return "choose an installed plugin: " + "; ".join(f"{n} (tasks: {', '.join(i.task_names())})" for n, i in loaded.items())
 
 
 @cache

@@ -1,0 +1,68 @@
+"""Domain-free forecasting for the long format ``unique_id, ds, y`` (+ covariates known in the future).
+
+A forecasting task is mostly config on top of these pieces (see plugins/retail and plugins/logistics):
+
+- :mod:`.series` — ``read_table``, ``prepare_series`` (validation: duplicates, non-numeric values,
+  unparseable dates; regular grid; the rules for missing timestamps, short and all-zero series),
+  ``infer_frequency``, ``season_length``.
+- :mod:`.calendar` — ``calendar_features(timestamps, freq)`` chosen by the frequency.
+- :mod:`.windows` — ``ForecastDataModule`` (file or demo data -> lag windows; split by forecast origin:
+  train / validation / rolling-origin backtest; ``model_kwargs``, ``export_state``, ``input_example``)
+  and ``build_windows``.
+- :mod:`.model` — ``GlobalForecaster``: one MLP over all series' lag windows with quantile outputs
+  and pinball loss; ``forecast_windows``.
+- :mod:`.baselines` — ``SeasonalNaive`` and ``ExponentialSmoothingBaseline`` (statsmodels).
+- :mod:`.metrics` — ``forecast_metrics``: MASE, sMAPE, WAPE, weighted quantile loss, coverage;
+  per series and overall.
+- :mod:`.evaluation` — ``evaluate_forecasts``: last horizon + backtest, plot, tables, forecasts.csv;
+  returns the core ``Evaluation`` (a whole ``lepton_evaluate``).
+- :mod:`.predictor` — ``ForecastPredictor``: series history in -> dated median and quantiles out.
+
+A task config then reads::
+
+    data:      {_target_: lepton_core.forecasting.ForecastDataModule, horizon: 14, input_size: 56,
+                path: null, demo: {...}, covariates: [], freq: null, missing: zero, seed: ${seed}}
+    model:     {_target_: lepton_core.forecasting.GlobalForecaster, quantiles: [0.1, 0.5, 0.9]}
+    baselines: {seasonal_naive: {_target_: lepton_core.forecasting.SeasonalNaive}}
+    predictor: {_target_: lepton_core.forecasting.ForecastPredictor}
+
+and the plugin's ``lepton_evaluate`` returns ``evaluate_forecasts(ctx, datamodule, model, baselines,
+metrics=["mase", "wape"])``.
+"""
+
+from lepton_core.forecasting.baselines import ExponentialSmoothingBaseline, SeasonalNaive, seasonal_naive_forecast
+from lepton_core.forecasting.calendar import calendar_feature_count, calendar_features
+from lepton_core.forecasting.evaluation import OriginForecasts, backtest, evaluate_forecasts
+from lepton_core.forecasting.metrics import forecast_metrics, mase_scale
+from lepton_core.forecasting.model import GlobalForecaster, forecast_windows, pinball
+from lepton_core.forecasting.predictor import ForecastPredictor, SeriesForecast, SeriesHistory
+from lepton_core.forecasting.series import PreparedSeries, infer_frequency, prepare_series, read_table, season_length
+from lepton_core.forecasting.windows import ForecastDataModule, WindowBatch, build_windows, minimum_length
+
+__all__ = [
+    "ExponentialSmoothingBaseline",
+    "ForecastDataModule",
+    "ForecastPredictor",
+    "GlobalForecaster",
+    "OriginForecasts",
+    "PreparedSeries",
+    "SeasonalNaive",
+    "SeriesForecast",
+    "SeriesHistory",
+    "WindowBatch",
+    "backtest",
+    "build_windows",
+    "calendar_feature_count",
+    "calendar_features",
+    "evaluate_forecasts",
+    "forecast_metrics",
+    "forecast_windows",
+    "infer_frequency",
+    "mase_scale",
+    "minimum_length",
+    "pinball",
+    "prepare_series",
+    "read_table",
+    "season_length",
+    "seasonal_naive_forecast",
+]
