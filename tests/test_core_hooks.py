@@ -112,6 +112,18 @@ def test_plugins_can_be_disabled_by_environment(tmp_path: Path) -> None:
     assert "disabled" in listed.stdout
 
 
+def test_plugins_can_be_disabled_by_config(tmp_path: Path) -> None:
+    proc = run_lepton(["run", "plugin=example", "disable_plugins=[example]"], tmp_path)
+    assert proc.returncode == ConfigError.exit_code
+    assert "is selected and disabled" in proc.stderr
+
+
+def test_disabled_plugins_are_not_registered() -> None:
+    manager = PluginManager(disabled={"alpha"})
+    record = manager.register(_Plugin(_info("alpha"), "x"), "alpha")
+    assert record.status == "disabled" and not manager.pm.has_plugin("alpha")
+
+
 def test_entry_point_discovery_finds_the_example_plugin() -> None:
     names = {ep.name for ep in metadata.entry_points(group="lepton.plugins")}
     assert "example" in names

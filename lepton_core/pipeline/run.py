@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
 
-from lepton_core.errors import DataError, PluginError
+from lepton_core.errors import ConfigError, DataError, PluginError
 from lepton_core.hooks.manager import PluginManager, get_plugin_manager
 from lepton_core.hooks.specs import Evaluation, RunContext, Stage
 
@@ -90,9 +90,12 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
         logging.getLogger(name).setLevel(logging.WARNING)
 
     manager = manager or get_plugin_manager()
-    for name in cfg.get("disable_plugins") or []:
-        if manager.pm.has_plugin(str(name)):
-            manager.pm.unregister(name=str(name))
+    disabled = {str(name) for name in cfg.get("disable_plugins") or []}
+    if str(cfg.plugin.name) in disabled:
+        raise ConfigError(f"plugin '{cfg.plugin.name}' is selected and disabled", "remove it from disable_plugins")
+    for name in disabled:
+        if manager.pm.has_plugin(name):
+            manager.pm.unregister(name=name)
     info, task = manager.resolve(str(cfg.plugin.name), str(cfg.task.name))
     run_dir = _run_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
