@@ -131,6 +131,61 @@ def tasks(plugin: Annotated[str | None, typer.Argument(help="Only this plugin's 
     Console().print(table)
 
 
+@app.command()
+def predict(
+    bundle: Annotated[str, typer.Argument(help="The bundle/ directory of a run.")],
+    input_path: Annotated[
+        str, typer.Argument(metavar="INPUT", help="CSV/Parquet file (table bundles), image folder (image), JSON lines (json).")
+    ],
+    output: Annotated[str, typer.Option("--output", "-o", help="Where to write predictions: .csv, .parquet or .jsonl.")],
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Items per model call.")] = 1024,
+    runtime: Annotated[str, typer.Option("--runtime", help="auto (ONNX when parity-checked), torch or onnx.")] = "auto",
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Predict a file or folder of inputs with a bundle, in chunks, through the server's predictor code."""
+    from lepton_core.deploy.batch import predict_file
+
+    summary = predict_file(bundle, input_path, output, chunk_size=chunk_size, runtime=runtime, progress=progress)
+    typer.echo(f"wrote {summary.rows} predictions to {summary.output} in {summary.seconds:.1f} s (runtime {summary.runtime})")
+
+
+@app.command()
+def serve(
+    bundle: Annotated[str, typer.Argument(help="The bundle/ directory of a run.")],
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on (0.0.0.0 for all).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port (0: any free port).")] = 8000,
+    runtime: Annotated[str, typer.Option("--runtime", help="auto (ONNX when parity-checked), torch or onnx.")] = "auto",
+    max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", help="Larger request bodies get 413.")] = 1 << 20,
+    max_batch_size: Annotated[int, typer.Option("--max-batch-size", help="Most items per model call.")] = 64,
+    max_queue: Annotated[int, typer.Option("--max-queue", help="Items waiting before 503 + Retry-After.")] = 1024,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve a bundle over HTTP: POST /predict, GET /livez /readyz /info /metrics /docs."""
+    from lepton_core.serve import ServeSettings, serve_bundle
+
+    settings = ServeSettings(max_body_bytes=max_body_bytes, max_batch_size=max_batch_size, max_queue_items=max_queue)
+    serve_bundle(bundle, host=host, port=port, runtime=runtime, settings=settings, log_level=log_level)
+
+
+@app.command()
+def export(
+    bundle: Annotated[str, typer.Argument(help="The bundle/ directory of a run.")],
+    format: Annotated[str, typer.Option("--format", help="Export format (onnx).")] = "onnx",
+    examples: Annotated[
+        str | None, typer.Option("--examples", help="More held-out inputs for the parity check (a predict INPUT).")
+    ] = None,
+    tolerance: Annotated[float, typer.Option("--tolerance", help="Largest output difference accepted.")] = 1e-4,
+) -> None:
+    """Export a bundle's model (ONNX, dynamic batch) and add it to the bundle if it matches torch on held-out inputs."""
+    from lepton_core.deploy.export import export_bundle
+
+    result = export_bundle(bundle, format, examples, tolerance)
+    typer.echo(
+        f"added {result.path.name} to {result.path.parent} ({result.exporter}); parity on {result.n_examples} "
+        f"held-out example(s): max |torch - onnx| = {result.max_abs_diff:.2g} <= {result.tolerance:g}"
+    )
+
+
 def main() -> None:
     """Console entry point: one-line errors with the documented exit codes, tracebacks only with --debug."""
     try:
