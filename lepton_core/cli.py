@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -36,7 +37,10 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    trace: Annotated[bool, typer.Option("--trace", help="Print every hook call of the command to stderr.")] = False,
 ) -> None:
+    if trace:
+        _trace_hooks()
     if debug:
         os.environ["LEPTON_DEBUG"] = "1"
         os.environ["HYDRA_FULL_ERROR"] = "1"
@@ -64,13 +68,26 @@ def _is_ddp_rank_relaunch(args: list[str]) -> bool:
     return bool(args) and "=" in args[0] and any(a.startswith("hydra.job.name=train_ddp_process_") for a in args)
 
 
+def _trace_hooks() -> None:
+    """Print each hook call (plugins, arguments, result, time) to stderr: `lepton --trace ...` / `lepton run --trace`."""
+    from lepton_core.hooks.manager import get_plugin_manager
+    from lepton_core.hooks.tracing import trace_hook_calls
+
+    trace_hook_calls(get_plugin_manager())
+
+
 @app.command(context_settings=PASS_THROUGH)
-def run(ctx: typer.Context) -> None:
+def run(
+    ctx: typer.Context,
+    trace: Annotated[bool, typer.Option("--trace", help="Print every hook call of the run to stderr.")] = False,
+) -> None:
     """Run a task: validate data, fit baselines, train, evaluate, report, bundle.
 
     Arguments are Hydra's: plugin=NAME \[task=TASK] \[key=value ...], -m for sweeps, --cfg job, --info,
     resume=true. Example: lepton run plugin=finance task=fraud_detection trainer.max_epochs=5
     """
+    if trace:
+        _trace_hooks()
     _hydra(ctx.args)
 
 
@@ -129,6 +146,26 @@ def tasks(plugin: Annotated[str | None, typer.Argument(help="Only this plugin's 
             default = " (default)" if task.name == info.default_task else ""
             table.add_row(name, task.name + default, task.summary, f"lepton run plugin={name} task={task.name}")
     Console().print(table)
+
+
+new_app = typer.Typer(help="Create a new project from a template.", no_args_is_help=True)
+app.add_typer(new_app, name="new")
+
+
+@new_app.command("plugin")
+def new_plugin(
+    name: Annotated[str, typer.Argument(help="Plugin name: a lowercase identifier, e.g. churn_model.")],
+    task: Annotated[str, typer.Option("--task", help="Name of the plugin's first task.")] = "classify",
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to create the NAME/ directory.", file_okay=False)
+    ] = Path("."),
+) -> None:
+    """Scaffold a pip-installable plugin: pyproject with entry point, hooks, configs, demo data, contract tests."""
+    from lepton_core.scaffolding import create_plugin
+
+    target = create_plugin(name, task, directory)
+    typer.echo(f"created {target}")
+    typer.echo(f"next: pip install -e {target} && lepton plugins && lepton run plugin={name}")
 
 
 @app.command()
