@@ -28,12 +28,16 @@ def bearing_deg(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLi
     return (np.degrees(np.arctan2(x, y)) + 360.0) % 360.0
 
 
-def check_coordinates(lat: ArrayLike, lon: ArrayLike, what: str, labels: ArrayLike | None = None) -> None:
-    """Raise DataError naming the first rows whose latitude or longitude is missing or out of range."""
+def check_coordinates(
+    lat: ArrayLike, lon: ArrayLike, what: str, labels: ArrayLike | None = None, allow_missing: bool = False
+) -> None:
+    """Raise DataError naming the first rows whose latitude or longitude is out of range (or missing)."""
     lat_arr = np.asarray(lat, dtype=float)
     lon_arr = np.asarray(lon, dtype=float)
-    bad = ~(np.isfinite(lat_arr) & np.isfinite(lon_arr))
-    bad |= (np.abs(lat_arr) > 90) | (np.abs(lon_arr) > 180)
+    missing = np.isnan(lat_arr) | np.isnan(lon_arr)
+    bad = (np.abs(lat_arr) > 90) | (np.abs(lon_arr) > 180) | np.isinf(lat_arr) | np.isinf(lon_arr)
+    if not allow_missing:
+        bad |= missing
     if not bad.any():
         return
     index = np.flatnonzero(bad)

@@ -38,6 +38,10 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Seq
         from lepton_logistics.routing.evaluate import evaluate_routing
 
         return evaluate_routing(ctx, datamodule, baselines)
+    if ctx.task == "eta":
+        from lepton_logistics.eta.evaluate import evaluate_eta
+
+        return evaluate_eta(ctx, datamodule, model, baselines)
     return None
 
 

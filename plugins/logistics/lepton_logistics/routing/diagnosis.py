@@ -62,7 +62,8 @@ def infeasibility_causes(problem: RoutingProblem, travel: TravelMatrices, droppe
     rest = [i for i in dropped if i not in explained]
     if rest:
         by_id = {o.id: o for o in problem.orders}
-        spare = problem.total_capacity - (problem.total_demand - sum(by_id[i].demand for i in rest))
+        served_demand = problem.total_demand - sum(by_id[i].demand for i in dropped)
+        spare = max(problem.total_capacity - served_demand, 0.0)
         needed = sum(by_id[i].demand for i in rest)
         binding = "capacity" if spare < needed else "time_window"
         why = (

@@ -1,0 +1,75 @@
+"""The eta network: a TabularNet emitting P50 and P90 delivery times, trained with the pinball loss."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+
+from lepton_core.tabular import TabularNet
+
+QUANTILES = (0.5, 0.9)
+
+
+def pinball(prediction: torch.Tensor, target: torch.Tensor, quantiles: Sequence[float] = QUANTILES) -> torch.Tensor:
+    """Mean pinball loss over the quantile columns of ``prediction`` (batch, n_quantiles)."""
+    q = torch.tensor(quantiles, dtype=prediction.dtype, device=prediction.device)
+    diff = target.unsqueeze(1) - prediction
+    return torch.maximum(q * diff, (q - 1) * diff).mean()
+
+
+class EtaRegressor(L.LightningModule):
+    """``forward(x_num, x_cat) -> (batch, 2)``: P50 and P90 in target units; P90 >= P50 by construction."""
+
+    def __init__(
+        self,
+        n_numeric: int,
+        cardinalities: Sequence[int],
+        hidden: Sequence[int] = (128, 64),
+        dropout: float = 0.05,
+        lr: float = 3e-3,
+        weight_decay: float = 1e-5,
+        target_mean: float = 0.0,
+        target_std: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = TabularNet(n_numeric, list(cardinalities), n_outputs=2, hidden=tuple(hidden), dropout=dropout)
+        self.register_buffer("target_mean", torch.tensor(float(target_mean)))
+        self.register_buffer("target_std", torch.tensor(float(target_std)))
+
+    def scaled(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
+        """Quantiles in standardised target units."""
+        raw = self.net(x_num, x_cat)
+        p50 = raw[:, :1]
+        return torch.cat([p50, p50 + nn.functional.softplus(raw[:, 1:2])], dim=1)
+
+    def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
+        """P50 and P90 in target units (pure tensor ops, ONNX-exportable)."""
+        return self.scaled(x_num, x_cat) * self.target_std + self.target_mean
+
+    def _loss(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        x_num, x_cat, y = batch
+        scaled = self.scaled(x_num, x_cat)
+        loss = pinball(scaled, (y - self.target_mean) / self.target_std)
+        mae = ((scaled[:, 0] * self.target_std + self.target_mean) - y).abs().mean()
+        return loss, mae
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        loss, _ = self._loss(batch)
+        self.log("train_loss", loss, prog_bar=True)
+        return loss
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        loss, mae = self._loss(batch)
+        self.log("val_loss", loss, prog_bar=True)
+        self.log("val_mae", mae, prog_bar=True)
+
+    def configure_optimizers(self) -> Any:
+        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        epochs = max(int(self.trainer.max_epochs or 1), 1)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
