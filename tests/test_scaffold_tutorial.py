@@ -1,0 +1,110 @@
+"""The plugin tutorial (docs/writing-a-plugin.md) is true: its code is the scaffold's, and its steps run end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lepton_core.scaffolding import create_plugin
+from lepton_core.testing.cli import latest_run, run_lepton
+
+TUTORIAL = Path(__file__).parents[1] / "docs" / "writing-a-plugin.md"
+PLUGIN = "churn"
+EDIT_SUFFIX = ": replace the tasks line"
+TASKS_LINE = '        tasks=(TaskInfo("classify", "Classify the rows of a CSV into two classes."),),\n'
+
+
+def titled_blocks() -> list[tuple[str, str]]:
+    """(title, code) of every fenced block of the tutorial that names a file."""
+    text = TUTORIAL.read_text()
+    return [(t, code) for t, code in re.findall(r'```\w+ title="([^"]+)"\n(.*?)```', text, re.S)]
+
+
+def apply_new_task_step(directory: Path) -> None:
+    """Step 5 of the tutorial: write its new task config and replace the tasks line of plugin.py."""
+    for title, code in titled_blocks():
+        path = directory / title.removesuffix(EDIT_SUFFIX)
+        if title.endswith(EDIT_SUFFIX):
+            source = path.read_text()
+            assert TASKS_LINE in source
+            path.write_text(source.replace(TASKS_LINE, code))
+        elif not path.exists():
+            path.write_text(code)
+
+
+def test_every_file_block_is_the_scaffolds_code(tmp_path: Path) -> None:
+    root = create_plugin(PLUGIN, directory=tmp_path)
+    blocks = titled_blocks()
+    assert len(blocks) >= 8
+    checked = 0
+    for title, code in blocks:
+        path = tmp_path / title.removesuffix(EDIT_SUFFIX)
+        assert path.is_relative_to(root), title
+        if title.endswith(EDIT_SUFFIX):
+            assert TASKS_LINE in path.read_text(), "the tutorial's edit no longer matches plugin.py"
+            compile("x = dict(\n" + code + ")\n", title, "exec")
+        elif path.exists():
+            generated = path.read_text()
+            assert code == generated or code in generated, f"{title} differs from what `lepton new plugin` writes"
+            checked += 1
+        else:
+            config = yaml.safe_load(code)
+            assert (root / "lepton_churn" / "configs" / "task" / f"{config['defaults'][0]}.yaml").is_file()
+    assert checked >= 6
+
+
+def test_the_file_tree_lists_every_generated_file(tmp_path: Path) -> None:
+    root = create_plugin(PLUGIN, directory=tmp_path)
+    tree = re.search(r"```text\nchurn/\n(.*?)```", TUTORIAL.read_text(), re.S)
+    assert tree is not None
+    for path in root.rglob("*"):
+        if path.is_file() and path.name != "__init__.py":
+            assert path.name in tree.group(1), f"the tutorial's tree lacks {path.name}"
+
+
+def _pip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_tutorial_end_to_end(tmp_path: Path) -> None:
+    """Scaffold, add the tutorial's second task, pip install, list, run, and pass the generated tests."""
+    created = run_lepton(["new", "plugin", PLUGIN], tmp_path)
+    assert created.returncode == 0, created.stderr
+    root = tmp_path / PLUGIN
+    apply_new_task_step(tmp_path)
+    installed = _pip("install", "--no-deps", "--no-build-isolation", "-q", "-e", str(root))
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    try:
+        listing = run_lepton(["plugins"], tmp_path)
+        assert listing.returncode == 0 and "lepton-churn" in listing.stdout, listing.stdout + listing.stderr
+        tasks = run_lepton(["tasks", PLUGIN], tmp_path)
+        assert "classify_wide" in tasks.stdout, tasks.stdout + tasks.stderr
+        out = tmp_path / "out"
+        out.mkdir()
+        done = run_lepton(["run", f"plugin={PLUGIN}", "debug=smoke"], out)
+        assert done.returncode == 0, done.stderr[-3000:]
+        run_dir = latest_run(out, PLUGIN, "classify")
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        assert set(metrics["metrics"]) == {"model", "logistic"} and metrics["primary_metric"] == "roc_auc"
+        assert (run_dir / "report.html").is_file() and (run_dir / "bundle" / "lepton.json").is_file()
+        bad = run_lepton(["run", f"plugin={PLUGIN}", "debug=smoke", f"data.path={tmp_path / 'absent.csv'}"], out)
+        assert bad.returncode == 3 and bad.stderr.startswith("error: data file not found") and "Traceback" not in bad.stderr
+        tests = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            timeout=900,
+        )
+        assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+        assert "8 passed" in tests.stdout  # 6 data checks + the contract kit on both tasks, tests.stdout[-500:]
+    finally:
+        removed = _pip("uninstall", "-y", "-q", "lepton-churn")
+        assert removed.returncode == 0, removed.stderr
