@@ -14,7 +14,8 @@ Public API (imported lazily, so ``import lepton_core.tabular`` stays cheap):
   MLP + linear skip; ``forward(x_num, x_cat) -> (batch, n_outputs)``; ONNX-exportable.
 - ``TabularDataModule``: table (or a subclass's ``demo_frame()``) -> checked target (``encode_target``)
   -> random / stratified / out-of-time split -> preprocessor fitted on train -> ``(x_num, x_cat, y)``
-  TensorBatchLoader batches; ``model_kwargs()``, ``summary()``, ``export_state()``, ``input_example()``.
+  TensorBatchLoader batches; ``model_kwargs()``, ``summary()``, ``export_state()``, ``input_example()``,
+  ``reference_inputs()``.
 - ``TabularPredictor``: a Predictor whose per-bundle input schema (``row_model``) has the training
   columns; ``preprocess`` rows -> ``(x_num, x_cat)``; subclasses write ``postprocess``.
 - ``integrated_gradients`` / ``column_attributions`` / ``top_reasons``: per-column attributions of a

@@ -86,7 +86,7 @@ class TabularDataModule(L.LightningDataModule):
         time_column: str | None = None,
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
-        batch_size: int = 512,
+        batch_size: int | str = "auto",
         eval_batch_size: int = 8192,
         max_categories: int = 200,
         seed: int = 0,
@@ -102,7 +102,9 @@ class TabularDataModule(L.LightningDataModule):
         self.time_column = time_column
         self.val_fraction = float(val_fraction)
         self.test_fraction = float(test_fraction)
-        self.batch_size = int(batch_size)
+        if batch_size != "auto" and (not str(batch_size).isdigit() or int(batch_size) < 1):
+            raise ConfigError(f"batch_size={batch_size!r} is not a positive integer", "use an integer or 'auto'")
+        self.batch_size: int | str = batch_size if batch_size == "auto" else int(batch_size)
         self.eval_batch_size = int(eval_batch_size)
         self.max_categories = int(max_categories)
         self.seed = int(seed)
@@ -249,9 +251,16 @@ class TabularDataModule(L.LightningDataModule):
 
     # ------------------------------------------------------------------ loaders
 
+    @property
+    def train_batch_size(self) -> int:
+        """``batch_size``, or with ``"auto"`` about 1/16 of the training rows, between 32 and 512."""
+        if self.batch_size != "auto":
+            return int(self.batch_size)
+        return min(512, max(32, len(self.frames["train"]) // 16))
+
     def train_dataloader(self) -> TensorBatchLoader:
         """Shuffled training batches (deterministic per epoch)."""
-        return TensorBatchLoader(*self.tensors["train"], batch_size=self.batch_size, shuffle=True, seed=self.seed)
+        return TensorBatchLoader(*self.tensors["train"], batch_size=self.train_batch_size, shuffle=True, seed=self.seed)
 
     def val_dataloader(self) -> TensorBatchLoader:
         """Validation batches in order."""
@@ -289,9 +298,14 @@ class TabularDataModule(L.LightningDataModule):
         return summary
 
     def export_state(self) -> dict[str, Any]:
-        """Fitted preprocessing and column roles for the bundle."""
+        """Fitted preprocessing, column roles and one example row (for the input schema) for the bundle."""
         assert self.preprocessor is not None
-        return {"preprocessor": self.preprocessor.to_state(), "target": self.target, "id_column": self.id_column}
+        return {
+            "preprocessor": self.preprocessor.to_state(),
+            "target": self.target,
+            "id_column": self.id_column,
+            "example_row": self.input_rows("test", 1)[0],
+        }
 
     def input_rows(self, split: str = "test", n: int = 2, sample: bool = False) -> list[dict[str, Any]]:
         """Raw rows of a split as JSON-ready dicts (first ``n``, or a seeded sample)."""
@@ -302,3 +316,7 @@ class TabularDataModule(L.LightningDataModule):
     def input_example(self) -> list[dict[str, Any]]:
         """Two raw test rows, what the predictor accepts."""
         return self.input_rows("test", 2)
+
+    def reference_inputs(self, n: int = 300) -> list[dict[str, Any]]:
+        """A seeded sample of raw training rows (the drift monitor's reference profile)."""
+        return self.input_rows("train", n, sample=True)

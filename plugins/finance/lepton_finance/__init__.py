@@ -1,0 +1,1 @@
+"""Lepton finance plugin: credit scoring and fraud detection templates."""

@@ -1,0 +1,87 @@
+"""RiskClassifier: a TabularNet emitting one logit, trained with class-weighted binary cross-entropy."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics.classification import BinaryAUROC
+
+from lepton_core.errors import ConfigError
+from lepton_core.tabular.network import TabularNet
+
+__all__ = ["RiskClassifier", "positive_weight"]
+
+
+def positive_weight(class_weight: str | float, positive_rate: float) -> float:
+    """Loss weight of positives: ``balanced`` (neg/pos), ``sqrt`` (its square root), ``none`` (1) or a number."""
+    ratio = (1 - positive_rate) / max(positive_rate, 1e-9)
+    if isinstance(class_weight, (int, float)) and not isinstance(class_weight, bool):
+        if class_weight <= 0:
+            raise ConfigError(f"model.class_weight={class_weight} must be positive", "use balanced, sqrt, none or > 0")
+        return float(class_weight)
+    rules = {"balanced": ratio, "sqrt": math.sqrt(ratio), "none": 1.0}
+    if class_weight not in rules:
+        raise ConfigError(f"unknown model.class_weight '{class_weight}'", "use balanced, sqrt, none or a number")
+    return float(rules[class_weight])
+
+
+class RiskClassifier(L.LightningModule):
+    """Wraps a TabularNet; logs val_loss and val_roc_auc; AdamW with a one-cycle learning rate."""
+
+    def __init__(
+        self,
+        n_numeric: int,
+        cardinalities: Sequence[int],
+        positive_rate: float = 0.5,
+        hidden: Sequence[int] = (128, 64),
+        dropout: float = 0.1,
+        max_embedding_dim: int = 16,
+        linear_skip: bool = True,
+        class_weight: str | float = "balanced",
+        lr: float = 0.003,
+        weight_decay: float = 0.0001,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = TabularNet(
+            n_numeric, cardinalities, n_outputs=1, hidden=tuple(hidden), dropout=dropout,
+            max_embedding_dim=max_embedding_dim, linear_skip=linear_skip,
+        )
+        self.register_buffer("pos_weight", torch.tensor(positive_weight(class_weight, positive_rate)))
+        self.val_auc = BinaryAUROC()
+
+    def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
+        """Logits of shape (batch,)."""
+        return self.net(x_num, x_cat).squeeze(-1)
+
+    def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=self.pos_weight)
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        x_num, x_cat, y = batch
+        loss = self._loss(self(x_num, x_cat), y)
+        self.log("train_loss", loss, prog_bar=True, batch_size=len(y))
+        return loss
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        x_num, x_cat, y = batch
+        logits = self(x_num, x_cat)
+        self.log("val_loss", self._loss(logits, y), prog_bar=True, batch_size=len(y))
+        self.val_auc.update(logits, y.long())
+
+    def on_validation_epoch_end(self) -> None:
+        self.log("val_roc_auc", self.val_auc.compute(), prog_bar=True)
+        self.val_auc.reset()
+
+    def configure_optimizers(self) -> Any:
+        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        steps = self.trainer.estimated_stepping_batches
+        if not steps or math.isinf(steps):
+            return optimizer
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.hparams.lr, total_steps=int(steps))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

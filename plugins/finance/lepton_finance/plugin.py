@@ -1,0 +1,64 @@
+"""Hook implementations of the finance plugin. Imports nothing heavy at module level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lepton_core import Evaluation, Export, PluginInfo, RunContext, TaskInfo, hookimpl
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def lepton_describe() -> PluginInfo:
+    """Describe the finance plugin and its two tasks."""
+    return PluginInfo(
+        name="finance",
+        version=__version__,
+        summary="Credit scoring and fraud detection on tables: calibrated scores, cost-based decisions, reason codes.",
+        tasks=(
+            TaskInfo("credit_scoring", "Probability of default of loan applicants, with reason codes."),
+            TaskInfo("fraud_detection", "Fraud probability of card transactions, with a cost-matrix threshold."),
+        ),
+        default_task="credit_scoring",
+        config_package="lepton_finance.configs",
+    )
+
+
+@hookimpl
+def lepton_build_baselines(ctx: RunContext, datamodule: Any) -> list[Any]:
+    """Every entry of cfg.baselines whose ``enabled`` is not false (logistic; gradient boosting on demand)."""
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    baselines = []
+    for entry in (ctx.cfg.get("baselines") or {}).values():
+        if entry is None:
+            continue
+        options = OmegaConf.to_container(entry, resolve=True)
+        if options.pop("enabled", True):
+            baselines.append(instantiate(options))
+    return baselines
+
+
+@hookimpl
+def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
+    """Risk metrics, calibration, cost, deciles, importance and reason codes on the test split."""
+    from lepton_finance.evaluation import evaluate
+
+    return evaluate(ctx, datamodule, model, baselines)
+
+
+@hookimpl
+def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
+    """The TabularNet, preprocessing + decision policy, two example rows and a drift reference sample."""
+    from lepton_finance.decision import fit_policy
+
+    policy = fit_policy(ctx.cfg.task, model, datamodule)
+    state = {**datamodule.export_state(), "decision": policy.to_state()}
+    return Export(
+        module=model.net,
+        state=state,
+        input_example=datamodule.input_example(),
+        reference_inputs=datamodule.reference_inputs(),
+    )

@@ -1,0 +1,117 @@
+"""RiskPredictor: JSON rows with the training columns -> calibrated probability, decision, reason codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel
+
+from lepton_core.hooks.specs import DeployContext
+from lepton_core.tabular.attribution import column_attributions, top_reasons
+from lepton_core.tabular.network import TabularNet
+from lepton_core.tabular.predictor import TabularPredictor, row_model
+from lepton_core.tabular.preprocessing import TabularPreprocessor
+from lepton_finance.decision import DecisionPolicy
+
+__all__ = ["ReasonCode", "RiskPrediction", "RiskPredictor"]
+
+Value = str | int | float | bool | None
+
+
+class ReasonCode(BaseModel):
+    """One input column's share of the score: its value and its contribution to the logit."""
+
+    feature: str
+    value: Value
+    contribution: float
+    direction: Literal["raises", "lowers"]
+
+
+class RiskPrediction(BaseModel):
+    """Calibrated probability of the positive outcome, the decision it implies and why."""
+
+    id: str | int | None = None
+    probability: float
+    decision: str
+    label: Value
+    reason_codes: list[ReasonCode]
+
+
+class RiskPredictor(TabularPredictor):
+    """Preprocess rows, run the TabularNet, calibrate, threshold, explain with integrated gradients."""
+
+    output_model = RiskPrediction
+
+    def __init__(
+        self,
+        module: TabularNet,
+        preprocessor: TabularPreprocessor,
+        policy: DecisionPolicy,
+        labels: tuple[Value, Value],
+        decisions: dict[str, str],
+        id_column: str | None = None,
+        reason_codes: int = 3,
+        ig_steps: int = 16,
+    ) -> None:
+        super().__init__(module, preprocessor, id_column)
+        self.policy = policy
+        self.labels = labels
+        self.decisions = decisions
+        self.reason_codes = int(reason_codes)
+        self.ig_steps = int(ig_steps)
+
+    @classmethod
+    def from_context(cls, ctx: DeployContext) -> RiskPredictor:
+        """Build from a bundle's config (network sizes, decisions) and state (preprocessing, policy, labels)."""
+        state = ctx.state
+        preprocessor = TabularPreprocessor.from_state(state["preprocessor"])
+        model_cfg = ctx.cfg.model
+        module = TabularNet(
+            preprocessor.n_numeric,
+            preprocessor.cardinalities,
+            n_outputs=1,
+            hidden=tuple(model_cfg.hidden),
+            dropout=float(model_cfg.dropout),
+            max_embedding_dim=int(model_cfg.max_embedding_dim),
+            linear_skip=bool(model_cfg.linear_skip),
+        )
+        id_column = state.get("id_column")
+        rows = row_model("FinanceRow", preprocessor, id_column, state.get("example_row"))
+        task_cfg = ctx.cfg.task
+        predictor_cfg = ctx.cfg.get("predictor") or {}
+        return cls.with_input_model(rows)(
+            module,
+            preprocessor,
+            DecisionPolicy.from_state(dict(state["decision"])),
+            (state["negative_label"], state["positive_label"]),
+            dict(task_cfg.get("decisions") or {"positive": "flag", "negative": "pass"}),
+            id_column=id_column,
+            reason_codes=int(task_cfg.get("reason_codes", 3)),
+            ig_steps=int(predictor_cfg.get("ig_steps", 16)),
+        )
+
+    def postprocess(self, outputs: Any, items: Sequence[BaseModel]) -> list[dict[str, Any]]:
+        """Probability, decision, label and the top reason codes of each row."""
+        logits = torch.as_tensor(outputs).reshape(len(items), -1)[:, 0].double().cpu().numpy()
+        probability = self.policy.probability(logits)
+        flagged = probability >= self.policy.threshold
+        reasons: list[list[dict[str, Any]]] = [[] for _ in items]
+        if self.reason_codes > 0 and self.module is not None:
+            frame = self.rows_frame(items)
+            x_num, x_cat = self.preprocessor.transform(frame)
+            attributions = column_attributions(self.module, self.preprocessor, x_num, x_cat, steps=self.ig_steps)
+            rows = [item.model_dump(by_alias=True) for item in items]
+            reasons = top_reasons(attributions, self.preprocessor.columns, rows, k=self.reason_codes)
+        return [
+            {
+                "id": row_id,
+                "probability": float(p),
+                "decision": self.decisions["positive" if flag else "negative"],
+                "label": self.labels[1] if flag else self.labels[0],
+                "reason_codes": codes,
+            }
+            for row_id, p, flag, codes in zip(self.row_ids(items), probability, np.asarray(flagged), reasons)
+        ]
