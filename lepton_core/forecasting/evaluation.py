@@ -1,0 +1,173 @@
+"""Last-horizon evaluation and rolling-origin backtest of a global forecaster beside per-series baselines.
+
+:func:`evaluate_forecasts` is a whole ``lepton_evaluate`` for a task built on
+:class:`~lepton_core.forecasting.windows.ForecastDataModule`: at every backtest origin (the model is
+trained once, on data before the first origin; baselines refit on each history) it forecasts every
+series, scores model and baselines (:mod:`lepton_core.forecasting.metrics`), and returns an
+``Evaluation`` whose metrics are those of the last horizon plus ``backtest_<metric>`` means over all
+origins, with a plot of history / forecast / interval for a few series, a per-series table, a backtest
+table, and ``forecasts.csv`` (last-horizon quantiles) in the run directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lepton_core.forecasting.metrics import forecast_metrics
+from lepton_core.forecasting.model import forecast_windows
+from lepton_core.forecasting.plots import forecast_plot
+from lepton_core.hooks.specs import Evaluation, RunContext, Table
+
+__all__ = ["OriginForecasts", "backtest", "evaluate_forecasts"]
+
+
+@dataclass(frozen=True)
+class OriginForecasts:
+    """Forecasts of every contender for every series at one backtest origin."""
+
+    origins: np.ndarray
+    actual: np.ndarray
+    histories: list[np.ndarray]
+    points: dict[str, np.ndarray]
+    quantiles: np.ndarray | None
+
+
+def backtest(datamodule: Any, model: Any, baselines: Sequence[Any]) -> list[OriginForecasts]:
+    """Forecast all series at each backtest origin (last horizon first) with the model and every baseline."""
+    results = []
+    for k in range(datamodule.backtest_windows):
+        origins = [o[k : k + 1] for o in datamodule.test_origins]
+        batch = datamodule.windows(origins)
+        histories = [y[: int(o[0])] for y, o in zip(datamodule.series.values, origins)]
+        points: dict[str, np.ndarray] = {}
+        quantiles = None
+        if model is not None:
+            quantiles = forecast_windows(model, batch.inputs())
+            points["model"] = quantiles[..., model.median_index]
+        for baseline in baselines:
+            points[baseline.name] = np.asarray(baseline.predict(histories), dtype=float)
+        results.append(
+            OriginForecasts(np.array([int(o[0]) for o in origins]), batch.target.numpy().astype(float), histories, points, quantiles)
+        )
+    return results
+
+
+def _keep(metrics: dict[str, float], names: Sequence[str] | None) -> dict[str, float]:
+    if not names:
+        return metrics
+    return {k: v for k, v in metrics.items() if k in names or k.removeprefix("backtest_") in names or k.startswith("coverage") and "coverage" in names}
+
+
+def evaluate_forecasts(
+    ctx: RunContext,
+    datamodule: Any,
+    model: Any,
+    baselines: Sequence[Any],
+    metrics: Sequence[str] | None = None,
+    primary_metric: str = "mase",
+    plot_series: int = 4,
+    table_rows: int = 12,
+) -> Evaluation:
+    """Score model and baselines on the last horizon and the backtest; ``metrics`` limits the names reported."""
+    series = datamodule.series
+    season = series.season_length
+    levels = list(model.quantile_levels.tolist()) if model is not None else []
+    runs = backtest(datamodule, model, baselines)
+    per_origin = []
+    for run in runs:
+        origin_scores = {}
+        for name, point in run.points.items():
+            q = run.quantiles if name == "model" else None
+            origin_scores[name] = forecast_metrics(run.actual, point, run.histories, season, q, levels)
+        per_origin.append(origin_scores)
+    contenders = list(runs[0].points)
+    scores: dict[str, dict[str, float]] = {}
+    for name in contenders:
+        last = dict(per_origin[0][name][0])
+        for metric in list(last):
+            values = [origin[name][0][metric] for origin in per_origin]
+            last[f"backtest_{metric}"] = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+        scores[name] = _keep(last, metrics)
+
+    figures = (
+        forecast_plot(ctx, datamodule, runs[0], levels, count=plot_series),
+    )
+    tables = (_series_table(series.ids, per_origin[0], contenders, primary_metric, table_rows), _backtest_table(series, runs, per_origin, contenders, primary_metric))
+    _write_forecasts(ctx, datamodule, runs[0], levels)
+    notes = _notes(datamodule, scores, levels, baselines)
+    return Evaluation(
+        metrics=scores,
+        primary_metric=primary_metric,
+        greater_is_better=False,
+        figures=figures,
+        tables=tables,
+        notes=tuple(notes),
+    )
+
+
+def _series_table(ids: Sequence[str], origin: dict[str, Any], contenders: list[str], metric: str, rows: int) -> Table:
+    body = []
+    for i, uid in enumerate(ids[:rows]):
+        body.append((uid, *(round(origin[name][1][i].get(metric, float("nan")), 4) for name in contenders)))
+    more = f" (first {rows} of {len(ids)} series)" if len(ids) > rows else ""
+    return Table(
+        title=f"Per-series {metric} on the last horizon",
+        columns=("series", *contenders),
+        rows=tuple(body),
+        caption=f"Every series' score on its last horizon{more}; forecasts.csv in the run directory has them all.",
+    )
+
+
+def _backtest_table(series: Any, runs: list[OriginForecasts], per_origin: list[dict[str, Any]], contenders: list[str], metric: str) -> Table:
+    body = []
+    for k, (run, scores) in enumerate(zip(runs, per_origin)):
+        start = series.timestamps(0)[int(run.origins[0])] if len(series.ids) else ""
+        body.append((k, str(getattr(start, "date", lambda: start)()), *(round(scores[name][0][metric], 4) for name in contenders)))
+    return Table(
+        title=f"Rolling-origin backtest ({metric})",
+        columns=("origin", "first forecast step (series 1)", *contenders),
+        rows=tuple(body),
+        caption="Origin 0 is the last horizon; each earlier origin moves back by the backtest step. The model is trained once, before the first origin.",
+    )
+
+
+def _write_forecasts(ctx: RunContext, datamodule: Any, run: OriginForecasts, levels: Sequence[float]) -> None:
+    from lepton_core.atomic import atomic_write_text
+
+    series = datamodule.series
+    frames = []
+    for i, uid in enumerate(series.ids):
+        stamps = series.timestamps(i)[int(run.origins[i]) : int(run.origins[i]) + datamodule.horizon]
+        frame = pd.DataFrame({"unique_id": uid, "ds": stamps, "y": run.actual[i]})
+        for name, point in run.points.items():
+            frame[name] = point[i]
+        if run.quantiles is not None:
+            for j, level in enumerate(levels):
+                frame[f"model_q{level:g}"] = run.quantiles[i, :, j]
+        frames.append(frame)
+    atomic_write_text(ctx.run_dir / "forecasts.csv", pd.concat(frames).to_csv(index=False))
+
+
+def _notes(datamodule: Any, scores: dict[str, dict[str, float]], levels: Sequence[float], baselines: Sequence[Any]) -> list[str]:
+    series = datamodule.series
+    notes = []
+    if levels:
+        coverage = next((v for k, v in scores.get("model", {}).items() if k.startswith("coverage")), None)
+        if coverage is not None:
+            nominal = (levels[-1] - levels[0]) * 100
+            notes.append(f"The {levels[0]:g}-{levels[-1]:g} quantile interval covers {coverage:.1%} of the last-horizon actuals (nominal {nominal:.0f}%).")
+    if series.all_zero:
+        notes.append(f"{len(series.all_zero)} all-zero series are forecast but left out of the overall MASE (zero scale).")
+    if series.dropped:
+        notes.append(f"{len(series.dropped)} series shorter than the horizon and backtest need were dropped: {', '.join(series.dropped[:5])}.")
+    if series.filled_points:
+        notes.append(f"{series.filled_points} missing points were filled by the data.missing={datamodule.missing} rule.")
+    fallbacks = sum(getattr(b, "fallbacks", 0) for b in baselines)
+    if fallbacks:
+        notes.append(f"Exponential smoothing failed to fit {fallbacks} histories and used seasonal naive for them.")
+    return notes

@@ -1,0 +1,265 @@
+"""Lag windows over prepared series, the split by forecast origin, and the LightningDataModule of a forecasting task.
+
+A window at origin ``t`` of a series ``y`` holds the ``input_size`` values before ``t`` (left-padded
+with zeros and a 0 mask when the series starts later), the covariates over those steps and the
+``horizon`` steps after, the calendar features of step ``t``, and the target ``y[t : t + horizon]``.
+
+Origins of a series of length ``T`` (``H`` = horizon, ``n`` = backtest windows, ``s`` = backtest step):
+
+- test (backtest): ``T - H - k*s`` for ``k = 0..n-1``; ``k = 0`` is the last-horizon evaluation;
+- validation: the ``H`` origins whose targets end just before the first test origin;
+- training: every origin whose targets end before the first validation target.
+
+So a series needs ``4H + (n-1)s`` points at least (one training window, its validation and the
+backtest); :class:`ForecastDataModule` raises a DataError naming the series and the limit otherwise
+(or drops such series with ``short_series=drop``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import lightning as L
+import numpy as np
+import pandas as pd
+import torch
+
+from lepton_core.data.tensor_batches import TensorBatchLoader
+from lepton_core.errors import ConfigError
+from lepton_core.forecasting.calendar import calendar_feature_count, calendar_features
+from lepton_core.forecasting.series import MissingRule, PreparedSeries, ShortSeriesRule, prepare_series, read_table
+
+__all__ = ["ForecastDataModule", "WindowBatch", "build_windows", "minimum_length"]
+
+
+@dataclass(frozen=True)
+class WindowBatch:
+    """Model inputs of a set of windows (``history, mask, covariates, calendar``) and their targets."""
+
+    history: torch.Tensor
+    mask: torch.Tensor
+    covariates: torch.Tensor
+    calendar: torch.Tensor
+    target: torch.Tensor
+
+    def inputs(self) -> tuple[torch.Tensor, ...]:
+        """The model's positional inputs."""
+        return self.history, self.mask, self.covariates, self.calendar
+
+    def __len__(self) -> int:
+        return int(self.history.shape[0])
+
+
+def minimum_length(horizon: int, backtest_windows: int, backtest_step: int) -> int:
+    """Points a series needs for one training window, its validation windows and the backtest."""
+    return 4 * horizon + (backtest_windows - 1) * backtest_step
+
+
+def build_windows(
+    series: PreparedSeries,
+    origins: Sequence[np.ndarray],
+    input_size: int,
+    horizon: int,
+    covariate_mean: np.ndarray,
+    covariate_std: np.ndarray,
+) -> WindowBatch:
+    """Windows of every series ``i`` at ``origins[i]`` (first forecast index; targets must lie in the series)."""
+    histories, masks, covs, cals, targets = [], [], [], [], []
+    n_cov = len(series.covariate_names)
+    for index, picks in enumerate(origins):
+        picks = np.asarray(picks, dtype=int)
+        if picks.size == 0:
+            continue
+        y = series.values[index]
+        padded = np.concatenate([np.zeros(input_size), y])
+        observed = np.concatenate([np.zeros(input_size), np.ones(len(y))])
+        c = (series.covariates[index] - covariate_mean) / covariate_std
+        c_padded = np.concatenate([np.repeat(c[:1], input_size, 0), c], axis=0) if n_cov else np.zeros((len(padded), 0))
+        history_view = np.lib.stride_tricks.sliding_window_view(padded, input_size)
+        mask_view = np.lib.stride_tricks.sliding_window_view(observed, input_size)
+        target_view = np.lib.stride_tricks.sliding_window_view(np.concatenate([y, np.zeros(horizon)]), horizon)
+        cov_view = np.lib.stride_tricks.sliding_window_view(
+            np.concatenate([c_padded, np.zeros((horizon, n_cov))], axis=0), input_size + horizon, axis=0
+        )
+        histories.append(history_view[picks])
+        masks.append(mask_view[picks])
+        targets.append(target_view[picks])
+        covs.append(np.swapaxes(cov_view[picks], 1, 2))
+        cals.append(calendar_features(series.timestamps(index)[picks], series.freq))
+    as_tensor = lambda parts, shape: torch.from_numpy(  # noqa: E731
+        np.concatenate(parts).astype(np.float32) if parts else np.zeros(shape, np.float32)
+    )
+    n_cal = calendar_feature_count(series.freq)
+    return WindowBatch(
+        history=as_tensor(histories, (0, input_size)),
+        mask=as_tensor(masks, (0, input_size)),
+        covariates=as_tensor(covs, (0, input_size + horizon, n_cov)),
+        calendar=as_tensor(cals, (0, n_cal)),
+        target=as_tensor(targets, (0, horizon)),
+    )
+
+
+class ForecastDataModule(L.LightningDataModule):
+    """Long-format series from ``path`` (CSV/Parquet) or from ``demo`` (a DataFrame or a callable returning one).
+
+    After ``setup()``: ``series`` (PreparedSeries), ``train`` / ``val`` (WindowBatch), ``test_origins``
+    (one array of backtest origins per series, last horizon first) and the covariate scaling.
+    """
+
+    def __init__(
+        self,
+        horizon: int,
+        input_size: int,
+        path: str | None = None,
+        demo: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+        covariates: Sequence[str] = (),
+        freq: str | None = None,
+        missing: MissingRule = "interpolate",
+        short_series: ShortSeriesRule = "error",
+        backtest_windows: int = 3,
+        backtest_step: int | None = None,
+        batch_size: int = 256,
+        max_train_windows: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if int(horizon) < 1 or int(input_size) < 1:
+            raise ConfigError(f"horizon={horizon} and input_size={input_size} must be at least 1", "use positive sizes")
+        if int(backtest_windows) < 1:
+            raise ConfigError(f"data.backtest_windows={backtest_windows} must be at least 1", "use 1 or more")
+        if path is None and demo is None:
+            raise ConfigError("no data: data.path is null and the task has no demo data", "set data.path=FILE")
+        self.horizon, self.input_size = int(horizon), int(input_size)
+        self.path, self.demo = path, demo
+        self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
+        self.covariate_names = tuple(covariates)
+        self.freq, self.missing, self.short_series = freq, missing, short_series
+        self.backtest_windows = int(backtest_windows)
+        self.backtest_step = int(backtest_step or horizon)
+        self.batch_size, self.max_train_windows, self.seed = int(batch_size), max_train_windows, int(seed)
+        self.series: PreparedSeries | None = None
+
+    # ----------------------------------------------------------------------------------- loading
+
+    def load_frame(self) -> pd.DataFrame:
+        """The raw long-format table (file, or the demo data)."""
+        if self.path is not None:
+            return read_table(self.path)
+        return self.demo() if callable(self.demo) else self.demo
+
+    def setup(self, stage: str | None = None) -> None:
+        """Read, validate, regularise, split by origin and build training/validation windows."""
+        if self.series is not None:
+            return
+        need = minimum_length(self.horizon, self.backtest_windows, self.backtest_step)
+        self.series = prepare_series(
+            self.load_frame(),
+            id_col=self.id_col,
+            time_col=self.time_col,
+            target_col=self.target_col,
+            covariates=self.covariate_names,
+            freq=self.freq,
+            missing=self.missing,
+            min_length=need,
+            short_series=self.short_series,
+            length_hint=f"lower task.horizon (now {self.horizon}) or data.backtest_windows (now {self.backtest_windows})",
+        )
+        self.test_origins, val_origins, train_origins = [], [], []
+        for y in self.series.values:
+            first_test = len(y) - self.horizon - (self.backtest_windows - 1) * self.backtest_step
+            val_start = first_test - 2 * self.horizon + 1
+            self.test_origins.append(np.array([len(y) - self.horizon - k * self.backtest_step for k in range(self.backtest_windows)]))
+            val_origins.append(np.arange(val_start, first_test - self.horizon + 1))
+            train_origins.append(np.arange(1, val_start - self.horizon + 1))
+        self._fit_covariate_scaling(train_origins)
+        train_origins = self._cap(train_origins)
+        self.train = self.windows(train_origins)
+        self.val = self.windows(val_origins)
+
+    def _fit_covariate_scaling(self, train_origins: list[np.ndarray]) -> None:
+        n_cov = len(self.covariate_names)
+        seen = [c[: o[-1] + self.horizon] for c, o in zip(self.series.covariates, train_origins) if o.size]
+        stacked = np.concatenate(seen) if seen and n_cov else np.zeros((1, n_cov))
+        self.covariate_mean = stacked.mean(0) if n_cov else np.zeros(0)
+        self.covariate_std = stacked.std(0) + 1e-6 if n_cov else np.ones(0)
+
+    def _cap(self, origins: list[np.ndarray]) -> list[np.ndarray]:
+        total = sum(o.size for o in origins)
+        if not self.max_train_windows or total <= self.max_train_windows:
+            return origins
+        rng = np.random.default_rng(self.seed)
+        keep = self.max_train_windows / total
+        return [np.sort(o[rng.random(o.size) < keep]) for o in origins]
+
+    def windows(self, origins: Sequence[np.ndarray]) -> WindowBatch:
+        """Windows of every series at the given origins (one array per series)."""
+        return build_windows(
+            self.series, origins, self.input_size, self.horizon, self.covariate_mean, self.covariate_std
+        )
+
+    # ----------------------------------------------------------------------------------- loaders
+
+    def train_dataloader(self) -> TensorBatchLoader:
+        return TensorBatchLoader(*self.train.inputs(), self.train.target, batch_size=self.batch_size, shuffle=True, seed=self.seed)
+
+    def val_dataloader(self) -> TensorBatchLoader:
+        return TensorBatchLoader(*self.val.inputs(), self.val.target, batch_size=4096)
+
+    # ----------------------------------------------------------------------------------- contract helpers
+
+    def model_kwargs(self) -> dict[str, int]:
+        """Sizes the forecaster needs."""
+        return {
+            "input_size": self.input_size,
+            "horizon": self.horizon,
+            "n_covariates": len(self.covariate_names),
+            "n_calendar": calendar_feature_count(self.series.freq),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """Series counts and window counts for the report."""
+        return {
+            **self.series.summary(),
+            "horizon": self.horizon,
+            "training windows": len(self.train),
+            "validation windows": len(self.val),
+            "backtest origins per series": self.backtest_windows,
+        }
+
+    def export_state(self) -> dict[str, Any]:
+        """What the predictor needs to rebuild inputs from a raw history."""
+        return {
+            "freq": self.series.freq,
+            "input_size": self.input_size,
+            "horizon": self.horizon,
+            "covariates": list(self.covariate_names),
+            "covariate_mean": [float(v) for v in self.covariate_mean],
+            "covariate_std": [float(v) for v in self.covariate_std],
+            "season_length": self.series.season_length,
+        }
+
+    def input_example(self, count: int = 2) -> list[dict[str, Any]]:
+        """The histories (last ``input_size`` points) of the first series at their last test origin."""
+        examples = []
+        for index in range(min(count, len(self.series.ids))):
+            origin = int(self.test_origins[index][0])
+            start = max(0, origin - self.input_size)
+            stamps = self.series.timestamps(index)
+            covariates = self.series.covariates[index]
+            examples.append(
+                {
+                    "unique_id": self.series.ids[index],
+                    "ds": [str(t) for t in stamps[start:origin]],
+                    "y": [float(v) for v in self.series.values[index][start:origin]],
+                    "covariates": {
+                        name: [float(v) for v in covariates[start : origin + self.horizon, j]]
+                        for j, name in enumerate(self.covariate_names)
+                    },
+                }
+            )
+        return examples
