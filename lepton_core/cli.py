@@ -195,12 +195,15 @@ def serve(
     max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", help="Larger request bodies get 413.")] = 1 << 20,
     max_batch_size: Annotated[int, typer.Option("--max-batch-size", help="Most items per model call.")] = 64,
     max_queue: Annotated[int, typer.Option("--max-queue", help="Items waiting before 503 + Retry-After.")] = 1024,
+    torch_threads: Annotated[int, typer.Option("--torch-threads", help="torch intra-op threads (0: half the cores).")] = 0,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve a bundle over HTTP: POST /predict, GET /livez /readyz /info /metrics /docs."""
     from lepton_core.serve import ServeSettings, serve_bundle
 
-    settings = ServeSettings(max_body_bytes=max_body_bytes, max_batch_size=max_batch_size, max_queue_items=max_queue)
+    settings = ServeSettings(
+        max_body_bytes=max_body_bytes, max_batch_size=max_batch_size, max_queue_items=max_queue, torch_threads=torch_threads
+    )
     serve_bundle(bundle, host=host, port=port, runtime=runtime, settings=settings, log_level=log_level)
 
 

@@ -158,24 +158,39 @@ class _CategoricalFeature:
 
 
 class DriftMonitor:
-    """Running statistics of live inputs per profiled feature, and their PSI against the training profile."""
+    """Running statistics of live inputs per profiled feature, and their PSI against the training profile.
 
-    def __init__(self, reference: Mapping[str, Any]) -> None:
+    Records are buffered and folded in vectorised blocks of ``block_size`` (and before every snapshot),
+    so the per-request cost stays a list append.
+    """
+
+    def __init__(self, reference: Mapping[str, Any], block_size: int = 1024) -> None:
         self.features: dict[str, _NumericFeature | _CategoricalFeature] = {
             name: _NumericFeature(p) if p["kind"] == "numeric" else _CategoricalFeature(p)
             for name, p in reference.get("features", {}).items()
         }
+        self.block_size = block_size
+        self._buffer: list[Any] = []
         self._lock = threading.Lock()
 
     def update(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """Add a batch of raw input records (dicts) to the running statistics."""
+        """Add raw input records (dicts) to the running statistics."""
         if not self.features:
             return
         with self._lock:
-            for name, feature in self.features.items():
-                feature.update([r.get(name) if isinstance(r, Mapping) else None for r in records])
+            self._buffer.extend(records)
+            if len(self._buffer) >= self.block_size:
+                self._fold()
+
+    def _fold(self) -> None:
+        records, self._buffer = self._buffer, []
+        if not records:
+            return
+        for name, feature in self.features.items():
+            feature.update([r.get(name) if isinstance(r, Mapping) else None for r in records])
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Per feature: count, missing, running mean/std/min/max (numeric) and PSI once inputs were seen."""
         with self._lock:
+            self._fold()
             return {name: feature.snapshot() for name, feature in self.features.items()}

@@ -41,10 +41,13 @@ class OnnxRunner:
 
     def __init__(self, path: Path) -> None:
         import onnxruntime as ort
+        import torch
 
         available = ort.get_available_providers()
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
-        self.session = ort.InferenceSession(str(path), providers=providers)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        self.session = ort.InferenceSession(str(path), options, providers=providers)
         self.input_names = [i.name for i in self.session.get_inputs()]
 
     def __call__(self, inputs: tuple[Any, ...]) -> Any:

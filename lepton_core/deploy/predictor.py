@@ -14,6 +14,7 @@ __all__ = ["InputKind", "Predictor"]
 
 InputKind = Literal["table", "image", "json"]
 ModuleOutputs = torch.Tensor | tuple[torch.Tensor, ...]
+_CPU = torch.device("cpu")
 
 
 class Predictor:
@@ -61,7 +62,8 @@ class Predictor:
             return self.runner(inputs)
         if self.module is None:
             raise NotImplementedError(f"{type(self).__name__} has no module; override predict()")
-        device = next(self.module.parameters(), torch.empty(0)).device
+        parameter = next(self.module.parameters(), None)
+        device = parameter.device if parameter is not None else _CPU
         with torch.inference_mode():
             return self.module(*(t.to(device) for t in inputs))
 

@@ -1,24 +1,27 @@
-"""The FastAPI app of `lepton serve`: /predict through the micro-batcher, health, info, metrics and docs.
+"""The app of `lepton serve`: /predict through the micro-batcher, health, info, Prometheus metrics and docs.
 
-``/predict`` reads the body itself: it refuses an oversized body (413) before parsing it, refuses
-NaN/infinity, validates all items in one pydantic-core call (422 with the field path), and answers 503
-with Retry-After while loading or when the queue is full. An unexpected failure answers 500 with an
-opaque message and a request id; the traceback goes to the server log only.
+``/predict`` is a plain ASGI endpoint (no per-request dependency solving): it refuses an oversized body
+(413) before parsing it, refuses NaN/infinity, validates all items in one pydantic-core call (422 with
+the field path), and answers 503 with Retry-After while loading or when the queue is full. An
+unexpected failure answers 500 with an opaque message and a request id; the traceback goes to the
+server log only. Its OpenAPI description (/docs) is built from the plugin's input and output models.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
@@ -37,34 +40,121 @@ log = logging.getLogger("lepton.serve")
 ROUTES = frozenset({"/predict", "/livez", "/readyz", "/info", "/metrics", "/docs", "/openapi.json"})
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 JSON = "application/json"
+_ID_PREFIX = uuid.uuid4().hex[:12]
+_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class ServeSettings:
-    """Limits of the server: body size, batch size, queue bound and the Retry-After it advertises."""
+    """Limits of the server: body size, batch size, queue bound, Retry-After, and torch's intra-op threads.
+
+    ``torch_threads`` 0 means half the CPU cores (at least one): the other half stays free for the HTTP
+    event loop. Many intra-op threads on small batches cost far more in thread wake-ups than they gain.
+    """
 
     max_body_bytes: int = 1 << 20
     max_batch_size: int = 64
     max_queue_items: int = 1024
     retry_after_s: int = 1
+    torch_threads: int = 0
+
+    def resolved_torch_threads(self) -> int:
+        """The intra-op thread count to use."""
+        return self.torch_threads if self.torch_threads > 0 else max(1, (os.cpu_count() or 2) // 2)
+
+
+def _request_id(given: str | None) -> str:
+    """The client's X-Request-ID when sane, else a fresh process-unique id."""
+    return given if given and REQUEST_ID.match(given) else f"{_ID_PREFIX}-{next(_ids):x}"
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not accepted (numbers must be finite)")
 
 
-def _request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id")
-    return given if given and REQUEST_ID.match(given) else uuid.uuid4().hex
+def _detail(loc: list[Any], msg: str, kind: str) -> list[dict[str, Any]]:
+    return [{"loc": loc, "msg": msg, "type": kind}]
 
 
-def _error(status: int, detail: Any, request_id: str, **headers: str) -> Response:
-    body = json.dumps({"detail": detail, "request_id": request_id})
-    return Response(body, status_code=status, media_type=JSON, headers={"X-Request-ID": request_id, **headers})
+class PredictEndpoint:
+    """POST /predict as a plain ASGI app: one item (object in, object out) or a list (list in, list out)."""
 
+    def __init__(
+        self,
+        validate: ItemValidator,
+        batcher: MicroBatcher,
+        settings: ServeSettings,
+        is_ready: Callable[[], bool],
+    ) -> None:
+        self.validate = validate
+        self.batcher = batcher
+        self.settings = settings
+        self.is_ready = is_ready
+        self.retry_after = str(settings.retry_after_s).encode()
 
-def _unprocessable(loc: list[Any], msg: str, kind: str, request_id: str) -> Response:
-    return _error(422, [{"loc": loc, "msg": msg, "type": kind}], request_id)
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id")
+        request_id = _request_id(given.decode("latin-1") if given else None)
+        try:
+            status, payload, extra = await self._answer(headers, receive, request_id)
+        except Exception as exc:  # noqa: BLE001 - opaque to the client, full traceback in the log
+            log.error("request %s failed", request_id, exc_info=exc)
+            status, payload, extra = 500, None, ()
+        if payload is None:
+            body = json.dumps({"detail": "internal error" if status == 500 else extra, "request_id": request_id})
+            extra = (b"retry-after", self.retry_after) if status == 503 else ()
+        else:
+            body = payload
+        response_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", request_id.encode()),
+        ]
+        if extra:
+            response_headers.append(extra)
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": body.encode() if isinstance(body, str) else body})
+
+    async def _answer(self, headers: dict[bytes, bytes], receive: Any, request_id: str) -> tuple[int, Any, Any]:
+        """(status, JSON body of a success or None, error detail)."""
+        if not self.is_ready():
+            return 503, None, "model is loading"
+        limit = self.settings.max_body_bytes
+        too_large = f"body larger than {limit} bytes; send fewer items per request"
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return 413, None, too_large
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return 499, None, "client disconnected"
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > limit:
+                return 413, None, too_large
+        try:
+            payload = json.loads(body, parse_constant=_refuse_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return 422, None, _detail(["body"], f"invalid JSON: {exc}", "json_invalid")
+        single = isinstance(payload, dict)
+        if not single and not isinstance(payload, list):
+            return 422, None, _detail(["body"], "send one item (an object) or a list of items", "body_type")
+        records = [payload] if single else payload
+        if not records:
+            return 200, "[]", ()
+        try:
+            items = self.validate(records)
+        except InvalidItems as exc:
+            return 422, None, [{**e, "loc": ["body", *(e["loc"][1:] if single else e["loc"])]} for e in exc.errors]
+        try:
+            outputs = await self.batcher.submit(items, records)
+        except QueueFull:
+            return 503, None, "server busy: queue full"
+        except DataError as exc:
+            return 422, None, _detail(["body"], exc.problem, "data_error")
+        return 200, json.dumps(outputs[0] if single else outputs, allow_nan=False), ()
 
 
 class MetricsMiddleware:
@@ -102,6 +192,27 @@ def _drift_monitor(bundle_dir: Path, manifest: dict[str, Any]) -> DriftMonitor:
     return DriftMonitor(json.loads(safe_member(bundle_dir, DRIFT_REFERENCE_NAME).read_text("utf-8")))
 
 
+def _predict_openapi(input_name: str, output_name: str, settings: ServeSettings) -> dict[str, Any]:
+    def one_or_many(name: str) -> dict[str, Any]:
+        ref = {"$ref": f"#/components/schemas/{name}"}
+        return {"content": {JSON: {"schema": {"anyOf": [ref, {"type": "array", "items": ref}]}}}}
+
+    return {
+        "post": {
+            "summary": "Predict one item (object in, object out) or a list of items (list in, list out)",
+            "operationId": "predict",
+            "requestBody": {"required": True, **one_or_many(input_name)},
+            "responses": {
+                "200": {"description": "One output per input item", **one_or_many(output_name)},
+                "413": {"description": f"Body larger than {settings.max_body_bytes} bytes"},
+                "422": {"description": "Invalid item: `detail[].loc` is the field path (NaN/infinity refused)"},
+                "503": {"description": "Loading, or queue full: retry after `Retry-After` seconds"},
+                "500": {"description": "Unexpected failure: an opaque message and a request id"},
+            },
+        }
+    }
+
+
 def create_app(loaded: Any, runtime: str, settings: ServeSettings | None = None) -> FastAPI:
     """Build the app for a loaded bundle whose predictor already runs on ``runtime``."""
     settings = settings or ServeSettings()
@@ -119,9 +230,10 @@ def create_app(loaded: Any, runtime: str, settings: ServeSettings | None = None)
 
     def warm_up() -> None:
         examples = validate(list(loaded.manifest.get("input_example") or []))
-        if examples:
-            for size in (1, len(examples), settings.max_batch_size):
-                predictor.predict_items((examples * size)[:size])
+        for size in (1, len(examples), settings.max_batch_size) if examples else ():
+            start = time.perf_counter()
+            predictor.predict_items((examples * size)[:size])
+            batcher.batch_seconds = time.perf_counter() - start
 
     async def finish_loading() -> None:
         try:
@@ -142,80 +254,24 @@ def create_app(loaded: Any, runtime: str, settings: ServeSettings | None = None)
             loading.cancel()
             await asyncio.to_thread(batcher.stop)
 
-    title = f"Lepton · {loaded.plugin} / {loaded.task}"
     app = FastAPI(
-        title=title,
+        title=f"Lepton · {loaded.plugin} / {loaded.task}",
         version=str(loaded.manifest.get("plugin", {}).get("version", "0")),
         description=f"Predictions of the `{loaded.plugin}` bundle for task `{loaded.task}` (runtime: {runtime}).",
         lifespan=lifespan,
         redoc_url=None,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    item_ref = {"$ref": f"#/components/schemas/{input_model.__name__}"}
+    app.add_route(
+        "/predict", PredictEndpoint(validate, batcher, settings, lambda: state["ready"]), methods=["POST"]
+    )
 
     @app.exception_handler(Exception)
     async def opaque_error(request: Request, exc: Exception) -> Response:
-        request_id = _request_id(request)
+        request_id = _request_id(request.headers.get("x-request-id"))
         log.error("request %s failed", request_id, exc_info=exc)
-        return _error(500, "internal error", request_id)
-
-    @app.post(
-        "/predict",
-        summary="Predict one item (object in, object out) or a list of items (list in, list out)",
-        response_model=Union[output_model, list[output_model]],  # noqa: UP007 - a runtime type for the schema
-        responses={
-            413: {"description": f"Body larger than {settings.max_body_bytes} bytes"},
-            422: {"description": "Invalid item: `detail[].loc` is the field path"},
-            503: {"description": "Loading, or queue full: retry after `Retry-After` seconds"},
-            500: {"description": "Unexpected failure: an opaque message and a request id"},
-        },
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {JSON: {"schema": {"anyOf": [item_ref, {"type": "array", "items": item_ref}]}}},
-            }
-        },
-    )
-    async def predict(request: Request) -> Response:
-        request_id = _request_id(request)
-        if not state["ready"]:
-            return _error(503, "model is loading", request_id, **retry)
-        length = request.headers.get("content-length")
-        limit = settings.max_body_bytes
-        too_large = f"body larger than {limit} bytes; send fewer items per request"
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return _error(413, too_large, request_id)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                return _error(413, too_large, request_id)
-        try:
-            payload = json.loads(body, parse_constant=_refuse_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return _unprocessable(["body"], f"invalid JSON: {exc}", "json_invalid", request_id)
-        single = isinstance(payload, dict)
-        if not single and not isinstance(payload, list):
-            return _unprocessable(["body"], "send one item (an object) or a list of items", "body_type", request_id)
-        records = [payload] if single else payload
-        if not records:
-            return Response("[]", media_type=JSON, headers={"X-Request-ID": request_id})
-        try:
-            items = validate(records)
-        except InvalidItems as exc:
-            detail = [{**e, "loc": ["body", *(e["loc"][1:] if single else e["loc"])]} for e in exc.errors]
-            return _error(422, detail, request_id)
-        try:
-            outputs = await batcher.submit(items, records)
-            content = json.dumps(outputs[0] if single else outputs, allow_nan=False)
-        except QueueFull:
-            return _error(503, "server busy: queue full", request_id, **retry)
-        except DataError as exc:
-            return _unprocessable(["body"], exc.problem, "data_error", request_id)
-        except Exception as exc:  # noqa: BLE001 - opaque to the client, full traceback in the log
-            log.error("request %s failed", request_id, exc_info=exc)
-            return _error(500, "internal error", request_id)
-        return Response(content, media_type=JSON, headers={"X-Request-ID": request_id})
+        body = {"detail": "internal error", "request_id": request_id}
+        return JSONResponse(body, status_code=500, headers={"X-Request-ID": request_id})
 
     @app.get("/livez", summary="Liveness: the process answers")
     async def livez() -> dict[str, str]:
@@ -227,9 +283,8 @@ def create_app(loaded: Any, runtime: str, settings: ServeSettings | None = None)
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": state["error"] or "loading"}, status_code=503, headers=retry)
 
-    @app.get("/info", summary="Manifest, schemas, test metrics, runtime, batching limits and input drift")
+    @app.get("/info", summary="Manifest, schemas, test metrics, runtime, batching and input drift")
     async def info() -> dict[str, Any]:
-        manifest = loaded.manifest
         return {
             "plugin": loaded.plugin,
             "task": loaded.task,
@@ -239,9 +294,13 @@ def create_app(loaded: Any, runtime: str, settings: ServeSettings | None = None)
             "input_schema": input_model.model_json_schema(),
             "output_schema": output_model.model_json_schema(),
             "metrics": loaded.metrics,
-            "manifest": manifest,
+            "manifest": loaded.manifest,
             "settings": asdict(settings),
-            "queue_depth": batcher.depth,
+            "batching": {
+                "mode": "model thread" if batcher.offloaded else "inline on the event loop",
+                "batch_seconds_ema": batcher.batch_seconds,
+                "queue_depth": batcher.depth,
+            },
             "drift": {"psi_reading": "<0.1 stable, 0.1-0.25 moderate, >0.25 major shift", "features": drift.snapshot()},
         }
 
@@ -252,10 +311,14 @@ def create_app(loaded: Any, runtime: str, settings: ServeSettings | None = None)
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("paths", {})["/predict"] = _predict_openapi(
+                input_model.__name__, output_model.__name__, settings
+            )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            item_schema = input_model.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(item_schema.pop("$defs", {}))
-            components[input_model.__name__] = item_schema
+            for model in (input_model, output_model):
+                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(model_schema.pop("$defs", {}))
+                components[model.__name__] = model_schema
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -1,21 +1,27 @@
-"""A greedy micro-batcher: one model thread takes whatever requests are waiting and runs them as one batch.
+"""A greedy micro-batcher: whatever requests are waiting when the model is free run as one batch.
 
-It never waits for a batch to fill: when the server is idle a request runs alone at once; under load,
-requests that arrive while the model is busy are grouped into the next call (up to ``max_batch_size``
-items). The queue is bounded in items: ``submit`` raises ``QueueFull`` instead of letting latency grow.
+It never waits for a batch to fill. When the server is idle a request runs at once, alone; requests that
+arrive while the model is busy are grouped into the next call (up to ``max_batch_size`` items). The
+queue is bounded in items: ``submit`` raises ``QueueFull`` rather than letting latency grow.
+
+Fast models (a batch under ``inline_budget_s``) run on the event loop itself: no thread hand-off and no
+GIL ping-pong, which is what dominates a small model's latency. Slower models run on one dedicated
+thread, so the loop keeps reading requests (and answering health checks) while torch computes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
-import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["MicroBatcher", "QueueFull"]
+
+Outcome = list[Any] | BaseException
 
 
 class QueueFull(Exception):
@@ -27,21 +33,10 @@ class _Entry:
     items: Sequence[Any]
     records: Sequence[Any]
     future: asyncio.Future[list[Any]]
-    loop: asyncio.AbstractEventLoop
-
-
-def _settle(results: list[tuple[_Entry, list[Any] | BaseException]]) -> None:
-    for entry, result in results:
-        if entry.future.done():
-            continue
-        if isinstance(result, BaseException):
-            entry.future.set_exception(result)
-        else:
-            entry.future.set_result(result)
 
 
 class MicroBatcher:
-    """Group concurrent requests' items into model calls on one dedicated thread."""
+    """Group concurrent requests' items into model calls, one call at a time."""
 
     def __init__(
         self,
@@ -50,79 +45,89 @@ class MicroBatcher:
         max_queue_items: int = 1024,
         on_batch: Callable[[int, float], None] | None = None,
         after_batch: Callable[[list[Any]], None] | None = None,
+        inline_budget_s: float = 0.02,
     ) -> None:
         self.predict = predict
         self.max_batch_size = max_batch_size
         self.max_queue_items = max_queue_items
         self.on_batch = on_batch
         self.after_batch = after_batch
-        self._queue: queue.SimpleQueue[_Entry | None] = queue.SimpleQueue()
-        self._submitted = 0
-        self._taken = 0
-        self._thread: threading.Thread | None = None
+        self.inline_budget_s = inline_budget_s
+        self.batch_seconds = 0.0
+        self._pending: deque[_Entry] = deque()
+        self._pending_items = 0
+        self._draining: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
 
     @property
     def depth(self) -> int:
-        """Items submitted and not yet taken by the model thread."""
-        return self._submitted - self._taken
+        """Items waiting for the model."""
+        return self._pending_items
+
+    @property
+    def offloaded(self) -> bool:
+        """True when batches run on the model thread (the model is slower than the inline budget)."""
+        return self.batch_seconds > self.inline_budget_s
 
     def start(self) -> None:
-        """Start the model thread."""
-        self._thread = threading.Thread(target=self._work, name="lepton-batcher", daemon=True)
-        self._thread.start()
+        """Create the model thread (used once batches prove slower than the inline budget)."""
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lepton-model")
 
     def stop(self) -> None:
-        """Stop the model thread after the batches already queued."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=30)
-            self._thread = None
+        """Let running batches finish and release the model thread."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
     async def submit(self, items: Sequence[Any], records: Sequence[Any] = ()) -> list[Any]:
-        """Predict ``items`` (validated) within some batch; ``records`` (raw) feed the after-batch hook."""
-        depth = self.depth
-        if depth and depth + len(items) > self.max_queue_items:
-            raise QueueFull(f"{depth} items waiting")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[Any]] = loop.create_future()
-        self._submitted += len(items)
-        self._queue.put(_Entry(items, records, future, loop))
+        """Predict ``items`` (validated) within some batch; ``records`` (raw) go to the after-batch hook."""
+        if self._pending_items and self._pending_items + len(items) > self.max_queue_items:
+            raise QueueFull(f"{self._pending_items} items waiting")
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Entry(items, records, future))
+        self._pending_items += len(items)
+        if self._draining is None:
+            self._draining = asyncio.get_running_loop().create_task(self._drain())
         return await future
 
-    def _work(self) -> None:
-        carry: _Entry | None = None
-        while True:
-            entry = carry if carry is not None else self._queue.get()
-            carry = None
-            if entry is None:
-                return
-            batch, size = [entry], len(entry.items)
-            while size < self.max_batch_size:
-                try:
-                    follower = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if follower is None:
-                    self._queue.put(None)
-                    break
-                if size + len(follower.items) > self.max_batch_size:
-                    carry = follower
-                    break
-                batch.append(follower)
-                size += len(follower.items)
-            self._taken += size
-            results = self._run(batch)
-            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Entry, Any]]] = {}
-            for result in results:
-                by_loop.setdefault(result[0].loop, []).append(result)
-            for loop, settled in by_loop.items():
-                if not loop.is_closed():
-                    loop.call_soon_threadsafe(_settle, settled)
-            if self.after_batch is not None:
-                self.after_batch([r for e in batch for r in e.records])
+    def _take(self) -> list[_Entry]:
+        batch = [self._pending.popleft()]
+        size = len(batch[0].items)
+        while self._pending and size + len(self._pending[0].items) <= self.max_batch_size:
+            entry = self._pending.popleft()
+            batch.append(entry)
+            size += len(entry.items)
+        self._pending_items -= size
+        return batch
 
-    def _run(self, batch: list[_Entry]) -> list[tuple[_Entry, list[Any] | BaseException]]:
-        """Run a batch; if it fails, rerun each request alone so one bad request fails only itself."""
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                batch = self._take()
+                if self.offloaded and self._executor is not None:
+                    outcomes = await loop.run_in_executor(self._executor, self._run, batch)
+                else:
+                    outcomes = self._run(batch)
+                for entry, outcome in zip(batch, outcomes, strict=True):
+                    if entry.future.done():
+                        continue
+                    if isinstance(outcome, BaseException):
+                        entry.future.set_exception(outcome)
+                    else:
+                        entry.future.set_result(outcome)
+                if self.after_batch is not None:
+                    records = [r for entry in batch for r in entry.records]
+                    if self.offloaded and self._executor is not None:
+                        loop.run_in_executor(self._executor, self.after_batch, records)
+                    else:
+                        self.after_batch(records)
+                await asyncio.sleep(0)
+        finally:
+            self._draining = None
+
+    def _run(self, batch: list[_Entry]) -> list[Outcome]:
+        """Outcome per request; a failed batch reruns each request alone, so one bad request fails only itself."""
         items = [item for entry in batch for item in entry.items]
         start = time.perf_counter()
         try:
@@ -131,13 +136,15 @@ class MicroBatcher:
                 raise RuntimeError(f"predictor returned {len(outputs)} outputs for {len(items)} items")
         except Exception as exc:  # noqa: BLE001 - handed to the request that caused it
             if len(batch) == 1:
-                return [(batch[0], exc)]
-            return [result for entry in batch for result in self._run([entry])]
+                return [exc]
+            return [outcome for entry in batch for outcome in self._run([entry])]
+        seconds = time.perf_counter() - start
+        self.batch_seconds = seconds if not self.batch_seconds else 0.8 * self.batch_seconds + 0.2 * seconds
         if self.on_batch is not None:
-            self.on_batch(len(items), time.perf_counter() - start)
-        results: list[tuple[_Entry, list[Any] | BaseException]] = []
+            self.on_batch(len(items), seconds)
+        outcomes: list[Outcome] = []
         offset = 0
         for entry in batch:
-            results.append((entry, outputs[offset : offset + len(entry.items)]))
+            outcomes.append(outputs[offset : offset + len(entry.items)])
             offset += len(entry.items)
-        return results
+        return outcomes

@@ -17,7 +17,7 @@ __all__ = ["ServerThread", "bind_socket", "build_app", "serve_bundle"]
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on host:port (port 0: a free one); a port in use raises ServeError."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP proto: asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -56,15 +56,18 @@ def serve_bundle(
     log_level: str = "info",
 ) -> None:
     """Serve a bundle until interrupted (the `lepton serve` command)."""
+    import torch
     import uvicorn
     from rich.console import Console
 
+    settings = settings or ServeSettings()
+    torch.set_num_threads(settings.resolved_torch_threads())
     app, used = build_app(bundle_dir, runtime, settings)
     sock = bind_socket(host, port)
     shown = f"[{host}]" if ":" in host else host
     Console(stderr=True).print(
-        f"serving [bold]{app.title}[/] on http://{shown}:{sock.getsockname()[1]} (runtime {used}); "
-        "docs at /docs, metrics at /metrics"
+        f"serving [bold]{app.title}[/] on http://{shown}:{sock.getsockname()[1]} (runtime {used}, "
+        f"{torch.get_num_threads()} torch thread(s)); docs at /docs, metrics at /metrics"
     )
     uvicorn.Server(_config(app, log_level)).run(sockets=[sock])
 
