@@ -16,6 +16,12 @@ After ``setup()``:
 
 Splits: random (stratified when ``stratify``), or out-of-time when ``time_column`` is given: rows are
 ordered by time, the earliest go to train, the next to validation, the latest to test.
+
+``streaming=True`` (a Parquet ``path`` larger than memory): the table is read in record batches, never
+whole (lepton_core.tabular.streaming). Rows are split by a seeded hash of their position; ``frames``,
+``targets`` and ``tensors`` hold a uniform sample of at most ``streaming_sample_rows`` rows per split
+(preprocessor fit, baselines, evaluation), and the training loader streams every training row,
+sharded by DDP rank.
 """
 
 from __future__ import annotations
@@ -90,6 +96,8 @@ class TabularDataModule(L.LightningDataModule):
         eval_batch_size: int = 8192,
         max_categories: int = 200,
         seed: int = 0,
+        streaming: bool = False,
+        streaming_sample_rows: int = 100_000,
     ) -> None:
         super().__init__()
         self.path = path
@@ -108,6 +116,10 @@ class TabularDataModule(L.LightningDataModule):
         self.eval_batch_size = int(eval_batch_size)
         self.max_categories = int(max_categories)
         self.seed = int(seed)
+        self.streaming = bool(streaming)
+        self.streaming_sample_rows = int(streaming_sample_rows)
+        self.stream: Any = None
+        self.stream_sample: Any = None
         self.preprocessor: TabularPreprocessor | None = None
         self.frames: dict[str, pd.DataFrame] = {}
         self.targets: dict[str, np.ndarray] = {}
@@ -139,7 +151,12 @@ class TabularDataModule(L.LightningDataModule):
     # ------------------------------------------------------------------ loading
 
     def load_frame(self) -> pd.DataFrame:
-        """The raw table: ``read_table(path)`` or the demo table."""
+        """The raw table: ``read_table(path)``, its bounded sample when streaming, or the demo table."""
+        if self.streaming:
+            from lepton_core.tabular.streaming import open_sample
+
+            self.stream, self.stream_sample = open_sample(self)
+            return self.stream_sample.frame
         return read_table(self.path) if self.path else self.demo_frame()
 
     def _check_columns(self, frame: pd.DataFrame) -> None:
@@ -199,6 +216,8 @@ class TabularDataModule(L.LightningDataModule):
 
     def split_indices(self, frame: pd.DataFrame, y: np.ndarray) -> dict[str, np.ndarray]:
         """Row positions of each split: out-of-time when ``time_column`` is set, else random/stratified."""
+        if self.stream_sample is not None:
+            return self.stream_sample.splits
         n = len(frame)
         n_test = max(1, round(n * self.test_fraction))
         n_val = max(1, round(n * self.val_fraction))
@@ -258,8 +277,12 @@ class TabularDataModule(L.LightningDataModule):
             return int(self.batch_size)
         return min(512, max(32, len(self.frames["train"]) // 16))
 
-    def train_dataloader(self) -> TensorBatchLoader:
-        """Shuffled training batches (deterministic per epoch)."""
+    def train_dataloader(self) -> Any:
+        """Shuffled training batches (deterministic per epoch); streamed from the table when streaming."""
+        if self.stream is not None:
+            from lepton_core.tabular.streaming import train_loader
+
+            return train_loader(self)
         return TensorBatchLoader(*self.tensors["train"], batch_size=self.train_batch_size, shuffle=True, seed=self.seed)
 
     def val_dataloader(self) -> TensorBatchLoader:
@@ -295,6 +318,10 @@ class TabularDataModule(L.LightningDataModule):
             summary["dropped columns"] = len(self.drop)
         if self.n_rows_dropped_for_missing_target:
             summary["rows without target (ignored)"] = self.n_rows_dropped_for_missing_target
+        if self.stream_sample is not None:
+            summary["split"] = "random by row hash (streamed)"
+            summary.update({f"{split} rows in the table": n for split, n in self.stream_sample.rows_per_split.items()})
+            summary["rows without target (ignored)"] = self.stream_sample.rows_without_target
         return summary
 
     def export_state(self) -> dict[str, Any]:

@@ -42,6 +42,8 @@ class FinanceDataModule(TabularDataModule):
         eval_batch_size: int = 8192,
         max_categories: int = 200,
         seed: int = 0,
+        streaming: bool = False,
+        streaming_sample_rows: int = 100_000,
     ) -> None:
         if demo not in DEMOS:
             raise ConfigError(f"unknown demo '{demo}'", f"use one of {', '.join(DEMOS)}")
@@ -55,6 +57,7 @@ class FinanceDataModule(TabularDataModule):
             path=path, target=target, features=features, numeric=numeric, categorical=categorical, drop=drop,
             id_column=id_column, time_column=time_column, val_fraction=val_fraction, test_fraction=test_fraction,
             batch_size=batch_size, eval_batch_size=eval_batch_size, max_categories=max_categories, seed=seed,
+            streaming=streaming, streaming_sample_rows=streaming_sample_rows,
         )
         self.demo = demo
         self.n_rows = int(n_rows)
