@@ -128,7 +128,10 @@ def test_tabular_net_and_integrated_gradients_completeness() -> None:
     attributions = column_attributions(net, pre, x_num[:5], x_cat[:5], output_index=1, steps=64)
     assert attributions.shape == (5, 3)
     with torch.no_grad():
-        gap = net(x_num[:5], x_cat[:5])[:, 1] - net(torch.zeros_like(x_num[:5]), torch.zeros_like(x_cat[:5]))[:, 1]
+        ref_num = torch.as_tensor(pre.reference_numeric()).expand(5, -1)
+        ref_emb = [torch.as_tensor(w) @ e.weight for w, e in zip(pre.reference_category_shares(), net.embeddings)]
+        reference = net.forward_embedded(ref_num, [r.expand(5, -1) for r in ref_emb])[:, 1]
+        gap = net(x_num[:5], x_cat[:5])[:, 1] - reference
     np.testing.assert_allclose(attributions.sum(axis=1), gap.numpy(), atol=2e-3)
 
 

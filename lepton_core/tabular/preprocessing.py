@@ -133,6 +133,8 @@ class TabularPreprocessor:
         self.std: dict[str, float] = {}
         self.missing_indicators: list[str] = []
         self.vocabulary: dict[str, list[str]] = {}
+        self.missing_rate: dict[str, float] = {}
+        self.category_shares: dict[str, list[float]] = {}
         self.fitted = False
 
     # ------------------------------------------------------------------ fitting
@@ -175,13 +177,17 @@ class TabularPreprocessor:
             self.std[column] = std if std > 1e-12 else 1.0
             if values.isna().any():
                 self.missing_indicators.append(column)
+                self.missing_rate[column] = float(values.isna().mean())
         for column in self.categorical:
-            keys = frame[column].map(category_key).dropna()
+            all_keys = frame[column].map(category_key)
+            keys = all_keys.dropna()
             if keys.empty:
                 raise DataError(f"column '{column}' has no values (all missing)", f"add data.drop=[{column}]")
             counts = keys.value_counts()
             ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
             self.vocabulary[column] = [key for key, _ in ranked[: self.max_categories]]
+            kept = [int(count) for _, count in ranked[: self.max_categories]]
+            self.category_shares[column] = [(len(all_keys) - sum(kept)) / len(all_keys), *(c / len(all_keys) for c in kept)]
         self.fitted = True
         return self
 
@@ -216,6 +222,14 @@ class TabularPreprocessor:
     def n_numeric(self) -> int:
         """Width of ``x_num``."""
         return len(self.numeric) + len(self.missing_indicators)
+
+    def reference_numeric(self) -> np.ndarray:
+        """The training mean of every ``x_num`` column (0 for scaled numerics, the missing rate for flags)."""
+        return np.array([0.0] * len(self.numeric) + [self.missing_rate[c] for c in self.missing_indicators], np.float32)
+
+    def reference_category_shares(self) -> list[np.ndarray]:
+        """Per categorical column, the training share of each index (index 0 = missing or rare)."""
+        return [np.asarray(self.category_shares[c], dtype=np.float32) for c in self.categorical]
 
     # ------------------------------------------------------------------ transforming
 
@@ -289,6 +303,8 @@ class TabularPreprocessor:
             "std": dict(self.std),
             "missing_indicators": list(self.missing_indicators),
             "vocabulary": {c: list(v) for c, v in self.vocabulary.items()},
+            "missing_rate": dict(self.missing_rate),
+            "category_shares": {c: list(v) for c, v in self.category_shares.items()},
         }
 
     @classmethod
@@ -307,5 +323,7 @@ class TabularPreprocessor:
         pre.std = {k: float(v) for k, v in state["std"].items()}
         pre.missing_indicators = list(state["missing_indicators"])
         pre.vocabulary = {k: list(v) for k, v in state["vocabulary"].items()}
+        pre.missing_rate = {k: float(v) for k, v in state["missing_rate"].items()}
+        pre.category_shares = {k: [float(x) for x in v] for k, v in state["category_shares"].items()}
         pre.fitted = True
         return pre
