@@ -160,3 +160,20 @@ def test_missing_task_config_is_refused(sloppy_plugin: Path) -> None:
 def test_unimportable_target_is_refused(sloppy_plugin: Path) -> None:
     with pytest.raises(ContractError, match=r"data._target_ 'lepton_sloppy.missing.DataModule' does not import"):
         check_task_config("sloppy", "fit")
+
+
+def test_reloaded_outputs_compare_numbers_within_tolerance_but_not_durations() -> None:
+    from lepton_core.testing.kit import _close
+
+    recorded = [{"probability": 0.25, "label": 0, "kpis": {"cost": 10.0, "solve_time_s": 1.01}}]
+    assert _close([{"probability": 0.2500001, "label": 0, "kpis": {"cost": 10.0, "solve_time_s": 1.5}}], recorded)
+    assert not _close([{"probability": 0.26, "label": 0, "kpis": {"cost": 10.0, "solve_time_s": 1.01}}], recorded)
+    assert not _close([{"probability": 0.25, "label": 1, "kpis": {"cost": 10.0, "solve_time_s": 1.01}}], recorded)
+    assert not _close([{"probability": 0.25, "label": 0}], recorded)
+
+
+def test_config_package_check_can_be_limited_to_some_tasks(sloppy_plugin: Path) -> None:
+    (sloppy_plugin / "configs" / "task" / "sloppy" / "fit.yaml").unlink()
+    check_config_package("sloppy", tasks=[])
+    with pytest.raises(ContractError, match="lacks task/sloppy/fit.yaml"):
+        check_config_package("sloppy", tasks=["fit"])

@@ -27,7 +27,8 @@ function of its own, for a test that wants only one):
    primary metric for the model, and writes metrics.json, report.html, its figures and a bundle.
 5. ``check_bundle``: the bundle loads (every sha256 verified, no pickle files), its predictor answers its
    own ``input_example`` with outputs that match the output schema and the outputs recorded at bundle
-   time, and a malformed item raises DataError.
+   time (numbers within 1e-4; fields named ``*_s``, ``*_ms`` or ``*_seconds`` are measured durations and
+   are not compared), and a malformed item raises DataError.
 
 A failed check raises ``ContractError`` (an AssertionError) whose message names the plugin, the task, the
 problem and the fix.
@@ -77,6 +78,7 @@ HEAVY_MODULES = ("torch", "lightning", "pandas", "sklearn")
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib")
 PACKAGE_MARKERS = ("__init__.py", "__pycache__")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+DURATION_SUFFIXES = ("_s", "_ms", "_seconds")
 Overrides = Sequence[str] | Mapping[str, Sequence[str]]
 
 
@@ -180,8 +182,11 @@ def _check_cheap_import(name: str, target: str) -> None:
 # --------------------------------------------------------------------------------------------- configs
 
 
-def check_config_package(name: str) -> None:
-    """The config package is namespaced: only plugin/<name>.yaml, task/<name>/*, hparams_search/<name>.yaml."""
+def check_config_package(name: str, tasks: Sequence[str] | None = None) -> None:
+    """The config package is namespaced (only plugin/<name>.yaml, task/<name>/*, hparams_search/<name>.yaml).
+
+    Also checks that ``task/<name>/<task>.yaml`` exists for each of ``tasks`` (default: every declared task).
+    """
     info = check_describe(name, check_import=False)
     root = resources.files(info.config_package)
     allowed = {"plugin": {f"{name}.yaml"}, "task": {name}, "hparams_search": {f"{name}.yaml"}}
@@ -204,7 +209,7 @@ def check_config_package(name: str) -> None:
                 )
     if not root.joinpath("plugin", f"{name}.yaml").is_file():
         raise _fail(name, f"{info.config_package} lacks plugin/{name}.yaml", f"add it with the line `name: {name}`")
-    for task in info.task_names():
+    for task in info.task_names() if tasks is None else tasks:
         if not root.joinpath("task", name, f"{task}.yaml").is_file():
             raise _fail(
                 name,
@@ -410,9 +415,14 @@ def _check_evaluation(name: str, task: str, result: RunResult, trained: bool) ->
 # --------------------------------------------------------------------------------------------- bundle
 
 
+def _is_duration(key: Any) -> bool:
+    return isinstance(key, str) and key.endswith(DURATION_SUFFIXES)
+
+
 def _close(a: Any, b: Any, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    """Equal JSON values, numbers within tolerance; measured durations (keys ``*_s``, ``*_ms``...) are not compared."""
     if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return a.keys() == b.keys() and all(_close(a[k], b[k], rtol, atol) for k in a)
+        return a.keys() == b.keys() and all(_is_duration(k) or _close(a[k], b[k], rtol, atol) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
@@ -500,12 +510,13 @@ def check_plugin(
 ) -> ContractReport:
     """Run every contract check for one task of the plugin, or for all of them; return what the runs produced."""
     info = check_describe(name)
-    check_config_package(name)
     tasks = [task] if task is not None else info.task_names()
-    report = ContractReport(info)
     for current in tasks:
         if current not in info.task_names():
             raise _fail(name, f"has no task '{current}' (tasks: {', '.join(info.task_names())})", "pass one of them")
+    check_config_package(name, tasks)
+    report = ContractReport(info)
+    for current in tasks:
         args = _overrides_for(overrides, current)
         start = time.perf_counter()
         check_task_config(name, current, args)
