@@ -177,3 +177,28 @@ def test_config_package_check_can_be_limited_to_some_tasks(sloppy_plugin: Path) 
     check_config_package("sloppy", tasks=[])
     with pytest.raises(ContractError, match="lacks task/sloppy/fit.yaml"):
         check_config_package("sloppy", tasks=["fit"])
+
+
+def test_hparams_search_must_optimise_in_the_primary_metric_direction(sloppy_plugin: Path) -> None:
+    from lepton_core.testing.kit import _check_hparams_search
+
+    search = sloppy_plugin / "configs" / "hparams_search"
+    search.mkdir()
+    (search / "sloppy.yaml").write_text(
+        textwrap.dedent(
+            """\
+            # @package _global_
+            defaults:
+              - override /hydra/sweeper: optuna
+            hydra:
+              sweeper:
+                direction: minimize
+                n_trials: 2
+                params:
+                  model.lr: interval(0.001, 0.01)
+            """
+        )
+    )
+    _check_hparams_search("sloppy", "fit", [], greater_is_better=False)
+    with pytest.raises(ContractError, match="sets direction minimize, the primary metric needs maximize"):
+        _check_hparams_search("sloppy", "fit", [], greater_is_better=True)
