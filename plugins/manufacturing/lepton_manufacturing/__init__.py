@@ -1,0 +1,1 @@
+"""Lepton manufacturing vertical: visual defect detection and predictive maintenance."""

@@ -1,0 +1,1 @@
+"""Visual defect detection: unsupervised anomaly detection trained on normal images only."""

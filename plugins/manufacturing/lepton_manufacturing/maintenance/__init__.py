@@ -1,0 +1,1 @@
+"""Predictive maintenance: remaining-useful-life regression from multivariate sensor time series."""
