@@ -59,6 +59,7 @@ class GlobalForecaster(L.LightningModule):
         horizon: int,
         n_covariates: int = 0,
         n_calendar: int = 0,
+        season_length: int = 1,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         hidden: int = 256,
         n_blocks: int = 3,
@@ -81,6 +82,18 @@ class GlobalForecaster(L.LightningModule):
         self.blocks = nn.Sequential(*(ResidualBlock(hidden, dropout) for _ in range(n_blocks)))
         self.head = nn.Sequential(nn.LayerNorm(hidden), nn.ReLU(), nn.Linear(hidden, horizon * self.n_quantiles))
         self.skip = nn.Linear(input_size, horizon)
+        self._start_at_seasonal_naive(int(season_length))
+
+    def _start_at_seasonal_naive(self, season: int) -> None:
+        """Initialise the skip path to the seasonal naive forecast and the network's head to zero."""
+        season = season if 1 <= season <= self.input_size else 1
+        with torch.no_grad():
+            self.skip.weight.zero_()
+            self.skip.bias.zero_()
+            for step in range(self.horizon):
+                self.skip.weight[step, self.input_size - season + step % season] = 1.0
+            self.head[-1].weight.zero_()
+            self.head[-1].bias.zero_()
 
     @staticmethod
     def window_scale(history: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -84,6 +84,7 @@ class ForecastPredictor(Predictor):
             horizon=int(state["horizon"]),
             n_covariates=len(state["covariates"]),
             n_calendar=calendar_feature_count(str(state["freq"])),
+            season_length=int(state["season_length"]),
         )
         return cls(module, state)
 

@@ -1,5 +1,8 @@
 """Lag windows over prepared series, the split by forecast origin, and the LightningDataModule of a forecasting task.
 
+Training batches: ``batch_size`` windows, smaller (not under 32) when there are few windows, and the
+windows repeated when needed, so that every epoch has at least ``min_steps_per_epoch`` steps.
+
 A window at origin ``t`` of a series ``y`` holds the ``input_size`` values before ``t`` (left-padded
 with zeros and a 0 mask when the series starts later), the covariates over those steps and the
 ``horizon`` steps after, the calendar features of step ``t``, and the target ``y[t : t + horizon]``.
@@ -125,6 +128,7 @@ class ForecastDataModule(L.LightningDataModule):
         backtest_step: int | None = None,
         batch_size: int = 256,
         max_train_windows: int | None = None,
+        min_steps_per_epoch: int = 50,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -142,6 +146,7 @@ class ForecastDataModule(L.LightningDataModule):
         self.backtest_windows = int(backtest_windows)
         self.backtest_step = int(backtest_step or horizon)
         self.batch_size, self.max_train_windows, self.seed = int(batch_size), max_train_windows, int(seed)
+        self.min_steps_per_epoch = int(min_steps_per_epoch)
         self.series: PreparedSeries | None = None
 
     # ----------------------------------------------------------------------------------- loading
@@ -205,7 +210,15 @@ class ForecastDataModule(L.LightningDataModule):
     # ----------------------------------------------------------------------------------- loaders
 
     def train_dataloader(self) -> TensorBatchLoader:
-        return TensorBatchLoader(*self.train.inputs(), self.train.target, batch_size=self.batch_size, shuffle=True, seed=self.seed)
+        """Shuffled training windows; few windows get smaller batches (not under 32), then repeats, so that an
+        epoch has at least ``min_steps_per_epoch`` steps."""
+        n = len(self.train)
+        batch = min(self.batch_size, max(32, n // max(self.min_steps_per_epoch, 1)))
+        repeats = max(1, -(-self.min_steps_per_epoch * batch // max(n, 1)))
+        tensors = (*self.train.inputs(), self.train.target)
+        if repeats > 1:
+            tensors = tuple(t.repeat(repeats, *([1] * (t.dim() - 1))) for t in tensors)
+        return TensorBatchLoader(*tensors, batch_size=batch, shuffle=True, seed=self.seed)
 
     def val_dataloader(self) -> TensorBatchLoader:
         return TensorBatchLoader(*self.val.inputs(), self.val.target, batch_size=4096)
@@ -219,6 +232,7 @@ class ForecastDataModule(L.LightningDataModule):
             "horizon": self.horizon,
             "n_covariates": len(self.covariate_names),
             "n_calendar": calendar_feature_count(self.series.freq),
+            "season_length": self.series.season_length,
         }
 
     def summary(self) -> dict[str, Any]:
