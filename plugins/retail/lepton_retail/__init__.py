@@ -1,0 +1,1 @@
+"""Lepton retail plugin: sales forecasting (global neural forecaster with quantiles) and product recommendation."""

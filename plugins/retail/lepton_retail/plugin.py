@@ -1,0 +1,47 @@
+"""Hook implementations of the retail plugin. Imports nothing heavy at module level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lepton_core import Evaluation, PluginInfo, RunContext, TaskInfo, hookimpl
+
+
+@hookimpl
+def lepton_describe() -> PluginInfo:
+    """Describe the retail plugin and its tasks."""
+    return PluginInfo(
+        name="retail",
+        version="0.1.0",
+        summary="Retail: sales forecasting with quantiles across many series, and product recommendation.",
+        tasks=(
+            TaskInfo("sales_forecasting", "Global neural forecaster (quantiles) for store x item sales, vs seasonal naive and ETS."),
+            TaskInfo("recommendation", "Implicit-feedback matrix factorisation (BPR): top-K unseen items per user, vs popularity."),
+        ),
+        default_task="sales_forecasting",
+        config_package="lepton_retail.configs",
+    )
+
+
+@hookimpl
+def lepton_build_model(ctx: RunContext, datamodule: Any) -> Any:
+    """Recommendation: the factor model, with popularity and seen items stored for serving (forecasting: default)."""
+    if ctx.task != "recommendation":
+        return None
+    from hydra.utils import instantiate
+
+    model = instantiate(ctx.cfg.model, _convert_="all", **datamodule.model_kwargs())
+    model.set_catalogue(datamodule.item_counts, datamodule.seen_all)
+    return model
+
+
+@hookimpl
+def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
+    """Forecasts: last horizon + rolling-origin backtest; recommendation: full-ranking HR@K / NDCG@K."""
+    if ctx.task == "recommendation":
+        from lepton_retail.recommendation.evaluation import evaluate_recommender
+
+        return evaluate_recommender(ctx, datamodule, model, baselines)
+    from lepton_core.forecasting import evaluate_forecasts
+
+    return evaluate_forecasts(ctx, datamodule, model, baselines, metrics=ctx.cfg.task.get("metrics"))

@@ -1,0 +1,1 @@
+"""Implicit-feedback recommendation: interactions data, BPR matrix factorisation, popularity baseline, ranking metrics."""
