@@ -47,10 +47,19 @@ class ImageBatchLoader(TensorBatchLoader):
         self.mean = tuple(float(m) for m in mean)
         self.std = tuple(float(s) for s in std)
 
+    def _augment(self, images: torch.Tensor) -> torch.Tensor:
+        """Apply ``transform`` to each image on one thread: intra-op threads only add overhead on single images."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return torch.stack([self.transform(image) for image in images])  # type: ignore[misc]
+        finally:
+            torch.set_num_threads(threads)
+
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         if self.transform is not None:
             torch.manual_seed(self.seed * 7_919 + self.epoch)
         for images, *targets in super().__iter__():
             if self.transform is not None:
-                images = torch.stack([self.transform(image) for image in images])
+                images = self._augment(images)
             yield (normalize_batch(images, self.mean, self.std), *targets)

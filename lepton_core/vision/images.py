@@ -36,6 +36,7 @@ __all__ = [
     "decode_stack",
     "fit_array",
     "normalize_size",
+    "resize_stack",
     "source_name",
 ]
 
@@ -109,6 +110,34 @@ def fit_array(array: np.ndarray, size: tuple[int, int] | int | None, channels: i
         image = image.resize((target[1], target[0]), Image.Resampling.BILINEAR, reducing_gap=None)
         pixels = np.asarray(image).reshape(target[0], target[1], channels)
     return np.ascontiguousarray(pixels)
+
+
+def resize_stack(images: np.ndarray, size: tuple[int, int] | int, channels: int) -> np.ndarray:
+    """Bring an in-memory uint8 ``(N, C, H, W)`` stack (C in 1, 3, 4) to ``channels`` and ``size``, in one pass.
+
+    The same conversions as ``fit_array`` (luma for RGB -> gray, repeat for gray -> RGB, alpha dropped),
+    with antialiased bilinear resizing done by torch on the whole stack.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    target = normalize_size(size)
+    assert target is not None
+    if images.ndim != 4 or images.shape[1] not in (1, 3, 4):
+        raise DataError(f"image array of shape {images.shape} is not (N, C, H, W)", "pass 1, 3 or 4 channels")
+    stack = torch.from_numpy(np.ascontiguousarray(images[:, :3]))
+    if channels == 1 and stack.shape[1] == 3:
+        weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+        stack = (stack.float() * weights).sum(1, keepdim=True).round().clamp(0, 255).to(torch.uint8)
+    elif channels == 3 and stack.shape[1] == 1:
+        stack = stack.repeat(1, 3, 1, 1)
+    if tuple(stack.shape[2:]) != target:
+        chunks = [
+            F.interpolate(part.float(), size=target, mode="bilinear", antialias=True, align_corners=False)
+            for part in stack.split(4096)
+        ]
+        stack = torch.cat(chunks).round().clamp(0, 255).to(torch.uint8)
+    return stack.numpy()
 
 
 def decode_image(

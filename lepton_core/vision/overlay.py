@@ -51,16 +51,24 @@ def draw_overlay(
     image: Any,
     heatmap: Any | None,
     title: str = "",
-    alpha: float = 0.45,
+    alpha: float = 0.6,
     cmap: str = "jet",
     title_color: str = "black",
 ) -> None:
-    """Draw ``image`` (grayscale or RGB) on ``ax`` with ``heatmap`` (any 2-D size, rescaled) blended on top."""
+    """Draw ``image`` (grayscale or RGB) on ``ax`` with ``heatmap`` (any 2-D size, rescaled) blended on top.
+
+    The heatmap's opacity grows with its value (at most ``alpha``), so only the hot regions tint the image.
+    """
     shown = to_display(image)
     ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0 if shown.dtype == np.uint8 else None,
               vmax=255 if shown.dtype == np.uint8 else None)
     if heatmap is not None:
-        ax.imshow(resize_heatmap(heatmap, shown.shape[:2]), cmap=cmap, alpha=alpha, vmin=0.0, vmax=1.0)
+        import matplotlib
+
+        heat = resize_heatmap(heatmap, shown.shape[:2])
+        colours = matplotlib.colormaps[cmap](heat)
+        colours[..., 3] = alpha * np.sqrt(heat)  # cold regions stay see-through, so the anatomy remains visible
+        ax.imshow(colours)
     ax.set_title(title, fontsize=8, color=title_color)
     ax.axis("off")
 
@@ -75,7 +83,7 @@ def overlay_grid(
     caption: str = "",
     columns: int = 4,
     caption_colors: Sequence[str] | None = None,
-    alpha: float = 0.45,
+    alpha: float = 0.6,
 ) -> Figure:
     """Save a grid of heatmap overlays as ``<figures_dir>/<name>.png`` and return it as a report Figure.
 

@@ -1,0 +1,191 @@
+"""Test-split evaluation: clinical classification metrics, bootstrap AUC interval, plots and Grad-CAM overlays."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from lepton_core import Evaluation, RunContext
+from lepton_core.hooks.specs import Figure, Table
+from lepton_core.metrics.classification import bootstrap_interval, multiclass_metrics
+from lepton_core.metrics.inference import predict_loader
+
+__all__ = ["classification_metrics", "evaluate", "gradcam_figures", "per_class_rates"]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_") or "class"
+
+
+def _auc(y: np.ndarray, probs: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    if probs.shape[1] == 2:
+        return float(roc_auc_score(y, probs[:, 1]))
+    return float(roc_auc_score(y, probs, multi_class="ovr", average="macro", labels=list(range(probs.shape[1]))))
+
+
+def per_class_rates(y: np.ndarray, pred: np.ndarray, num_classes: int) -> dict[str, np.ndarray]:
+    """Per-class support, sensitivity (recall), specificity, precision and F1 from the confusion matrix."""
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(y, pred, labels=list(range(num_classes))).astype(float)
+    tp = np.diag(matrix)
+    fn = matrix.sum(axis=1) - tp
+    fp = matrix.sum(axis=0) - tp
+    tn = matrix.sum() - tp - fn - fp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sensitivity = np.where(tp + fn > 0, tp / (tp + fn), np.nan)
+        specificity = np.where(tn + fp > 0, tn / (tn + fp), np.nan)
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        f1 = np.where(precision + np.nan_to_num(sensitivity) > 0, 2 * precision * sensitivity / (precision + sensitivity), 0.0)
+    return {"support": tp + fn, "sensitivity": sensitivity, "specificity": specificity, "precision": precision, "f1": f1}
+
+
+def classification_metrics(
+    y: np.ndarray, probs: np.ndarray, class_names: Sequence[str], n_boot: int = 200, seed: int = 0
+) -> dict[str, float]:
+    """ROC-AUC (macro one-vs-rest) with a bootstrap 95% interval, accuracy, balanced accuracy, F1, log loss,
+    calibration error (ECE), and sensitivity and specificity of every class."""
+    probs = np.clip(np.asarray(probs, dtype=np.float64), 1e-6, 1.0)
+    probs = probs / probs.sum(axis=1, keepdims=True)  # clipped and renormalised: log loss sees true probabilities
+    metrics = multiclass_metrics(y, probs)
+    pred = probs.argmax(axis=1)
+    rates = per_class_rates(y, pred, len(class_names))
+    metrics["balanced_accuracy"] = float(np.nanmean(rates["sensitivity"]))
+    if len(class_names) == 2:
+        metrics["f1"] = float(rates["f1"][1])
+    low, high = bootstrap_interval(y, probs, _auc, n_boot=n_boot, seed=seed) if np.isfinite(metrics["roc_auc"]) else (float("nan"),) * 2
+    metrics["roc_auc_ci_low"], metrics["roc_auc_ci_high"] = low, high
+    for index, name in enumerate(class_names):
+        metrics[f"sensitivity_{_slug(name)}"] = float(rates["sensitivity"][index])
+        metrics[f"specificity_{_slug(name)}"] = float(rates["specificity"][index])
+    return metrics
+
+
+def _model_probs(model: Any, datamodule: Any) -> np.ndarray:
+    probs = torch.softmax(predict_loader(model, datamodule.test_dataloader()).double(), dim=1).numpy()
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def _roc_figure(ctx: RunContext, y: np.ndarray, probs: dict[str, np.ndarray], class_names: Sequence[str]) -> Figure:
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    from lepton_core.report.figures import new_figure, save_figure
+    from lepton_core.report.plots import roc_plot
+
+    if len(class_names) == 2:
+        return roc_plot(ctx, y, {name: p[:, 1] for name, p in probs.items()})
+    fig, ax = new_figure(5, 4.2)
+    for index, name in enumerate(class_names):
+        hit = (y == index).astype(int)
+        if hit.min() == hit.max():
+            continue
+        fpr, tpr, _ = roc_curve(hit, probs["model"][:, index])
+        ax.plot(fpr, tpr, lw=1.2, label=f"{name} (AUC {roc_auc_score(hit, probs['model'][:, index]):.3f})")
+    ax.plot([0, 1], [0, 1], "--", color="grey", lw=0.8)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, one class vs rest (model)")
+    ax.legend(loc="lower right", fontsize=7)
+    return save_figure(fig, ctx, "roc", "ROC curves (one vs rest)", "The model on the test split, one curve per class.")
+
+
+def _pick(indices: np.ndarray, count: int, seed: int) -> np.ndarray:
+    if len(indices) <= count:
+        return indices
+    return np.sort(np.random.default_rng(seed).choice(indices, count, replace=False))
+
+
+def gradcam_figures(
+    ctx: RunContext, model: Any, datamodule: Any, probs: np.ndarray, per_group: int = 8
+) -> list[Figure]:
+    """Grad-CAM overlays for a sample of right and of wrong test predictions (two report figures)."""
+    from lepton_core.vision.gradcam import GradCAM
+    from lepton_core.vision.overlay import overlay_grid
+
+    images, labels = datamodule.splits["test"]
+    y = labels.numpy()
+    pred = probs.argmax(axis=1)
+    names = datamodule.class_names
+    network = getattr(model, "backbone", model)
+    device = next(network.parameters()).device
+    figures = []
+    for kind, mask, color in (("right", pred == y, "green"), ("wrong", pred != y, "red")):
+        chosen = _pick(np.flatnonzero(mask), per_group, ctx.seed)
+        if len(chosen) == 0:
+            continue
+        rows = torch.from_numpy(chosen)
+        heatmaps, _ = GradCAM(network)(datamodule.normalize(images[rows]).to(device), torch.from_numpy(pred[chosen]))
+        captions = [f"true {names[y[i]]}\npred {names[pred[i]]} {probs[i, pred[i]]:.2f}" for i in chosen]
+        figures.append(
+            overlay_grid(
+                ctx, f"gradcam_{kind}", [images[i] for i in rows], list(heatmaps), captions,
+                title=f"Grad-CAM: {kind} predictions", columns=4, caption_colors=[color] * len(chosen),
+                caption=f"Test images the model classified {'correctly' if kind == 'right' else 'wrongly'}; warm colours "
+                "mark the regions that drove the predicted class (Grad-CAM on the last convolution).",
+            )
+        )
+    return figures
+
+
+def evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation:
+    """Score the network and the baselines on the test split; plots, per-class table, Grad-CAM and notes."""
+    from lepton_core.report.plots import confusion_matrix_plot, reliability_plot
+
+    images, labels = datamodule.splits["test"]
+    y = labels.numpy()
+    names = datamodule.class_names
+    probs: dict[str, np.ndarray] = {"model": _model_probs(model, datamodule)}
+    for baseline in baselines:
+        probs[baseline.name] = np.asarray(baseline.predict(images))
+    metrics = {name: classification_metrics(y, p, names, seed=ctx.seed) for name, p in probs.items()}
+    model_pred = probs["model"].argmax(axis=1)
+    figures: list[Figure] = [_roc_figure(ctx, y, probs, names), confusion_matrix_plot(ctx, y, model_pred, names)]
+    if len(names) == 2:
+        figures.append(reliability_plot(ctx, y, {n: p[:, 1] for n, p in probs.items()}))
+    else:
+        hit = (model_pred == y).astype(int)
+        if hit.min() != hit.max():
+            figures.append(reliability_plot(ctx, hit, {"model (top class)": probs["model"].max(axis=1)}))
+    figures.extend(gradcam_figures(ctx, model, datamodule, probs["model"]))
+    rates = per_class_rates(y, model_pred, len(names))
+    table = Table(
+        title="Per-class results (model, test split)",
+        columns=("class", "images", "sensitivity", "specificity", "precision", "F1"),
+        rows=tuple(
+            (name, int(rates["support"][k]), *(round(float(rates[m][k]), 3) for m in ("sensitivity", "specificity", "precision", "f1")))
+            for k, name in enumerate(names)
+        ),
+        caption="Sensitivity = recall of the class; specificity = share of other-class images not called this class.",
+    )
+    return Evaluation(
+        metrics=metrics,
+        primary_metric="roc_auc",
+        greater_is_better=True,
+        figures=tuple(figures),
+        tables=(table,),
+        notes=tuple(_notes(metrics, datamodule)),
+    )
+
+
+def _notes(metrics: dict[str, dict[str, float]], datamodule: Any) -> list[str]:
+    model = metrics["model"]
+    notes = [
+        f"Model ROC-AUC {model['roc_auc']:.3f} (bootstrap 95% interval {model['roc_auc_ci_low']:.3f}-"
+        f"{model['roc_auc_ci_high']:.3f}, {len(datamodule.splits['test'][1])} test images)."
+    ]
+    for name, scores in metrics.items():
+        if name == "model":
+            continue
+        verdict = "beats" if model["accuracy"] > scores["accuracy"] else "does NOT beat"
+        notes.append(
+            f"The network {verdict} {name} in accuracy: {model['accuracy']:.3f} vs {scores['accuracy']:.3f} "
+            f"(ROC-AUC {model['roc_auc']:.3f} vs {scores['roc_auc']:.3f})."
+        )
+    skipped = datamodule.loaded.skipped if datamodule.loaded is not None else ()
+    if skipped:
+        notes.append(f"{len(skipped)} file(s) were skipped as unreadable (data.on_error=skip), e.g. {skipped[0][1]}.")
+    return notes

@@ -1,0 +1,43 @@
+"""Hook implementations of lepton-medical-imaging. Imports nothing heavy at module level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lepton_core import Evaluation, PluginInfo, RunContext, TaskInfo, hookimpl
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def lepton_describe() -> PluginInfo:
+    """Describe the medical imaging plugin."""
+    return PluginInfo(
+        name="medical_imaging",
+        version=__version__,
+        summary="Medical image classification (image folders, DICOM, MedMNIST .npz) with clinical metrics and Grad-CAM.",
+        tasks=(
+            TaskInfo(
+                "image_classification",
+                "Classify scans into two or more classes; ROC-AUC with CI, sensitivity/specificity, Grad-CAM.",
+            ),
+        ),
+        default_task="image_classification",
+        config_package="lepton_medical_imaging.configs",
+    )
+
+
+@hookimpl
+def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
+    """Clinical classification metrics, plots and Grad-CAM overlays on the test split."""
+    from lepton_medical_imaging.evaluation import evaluate
+
+    return evaluate(ctx, datamodule, model, baselines)
+
+
+@hookimpl
+def lepton_build_predictor(ctx: Any) -> Any:
+    """Rebuild the image predictor from a bundle."""
+    from lepton_medical_imaging.predictor import MedicalImagePredictor
+
+    return MedicalImagePredictor.from_context(ctx)
