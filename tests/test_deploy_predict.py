@@ -34,7 +34,7 @@ def test_predict_csv_through_the_cli(bundle: Path, tmp_path: Path) -> None:
     assert "wrote 1100 predictions" in proc.stdout
     written = pd.read_csv(tmp_path / "out.csv")
     assert list(written.columns) == ["probability", "label"] and len(written) == 1100
-    assert written.iloc[:2].to_dict("records") == [pytest.approx(o) for o in outputs]
+    assert written.iloc[:2].to_dict("records") == [pytest.approx(o, abs=1e-6) for o in outputs]
 
 
 def test_a_bad_row_fails_cleanly_and_writes_nothing(bundle: Path, tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_parquet_in_jsonl_and_parquet_out(bundle: Path, tmp_path: Path) -> None:
     summary = predict_file(bundle, tmp_path / "in.parquet", tmp_path / "out.jsonl", chunk_size=3, progress=False)
     assert summary.rows == 10 and summary.runtime == "torch"
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
-    assert lines[:2] == [pytest.approx(o) for o in outputs]
+    assert lines[:2] == [pytest.approx(o, abs=1e-6) for o in outputs]
     predict_file(bundle, tmp_path / "in.parquet", tmp_path / "out.parquet", chunk_size=4, progress=False)
     assert pd.read_parquet(tmp_path / "out.parquet").shape == (10, 2)
 

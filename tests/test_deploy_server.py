@@ -45,10 +45,10 @@ def test_one_item_and_a_list_match_the_bundle_example(client: httpx.Client, bund
     example, expected = manifest["input_example"], manifest["output_example"]
     one = client.post("/predict", json=example[0])
     assert one.status_code == 200 and one.headers["x-request-id"]
-    assert one.json() == pytest.approx(expected[0])
+    assert one.json() == pytest.approx(expected[0], abs=1e-6)
     many = client.post("/predict", json=example)
     assert many.status_code == 200
-    assert many.json() == [pytest.approx(row) for row in expected]
+    assert many.json() == [pytest.approx(row, abs=1e-6) for row in expected]
     assert client.post("/predict", json=[]).json() == []
 
 
@@ -86,7 +86,7 @@ def test_concurrent_requests_are_answered_each_with_its_own_result(client: httpx
     with ThreadPoolExecutor(max_workers=16) as pool:
         answers = list(pool.map(lambda p: client.post("/predict", json=p), points))
     assert all(a.status_code == 200 for a in answers)
-    assert [a.json() for a in answers] == [pytest.approx(row) for row in alone]
+    assert [a.json() for a in answers] == [pytest.approx(row, abs=1e-6) for row in alone]
 
 
 def test_health_info_metrics_and_docs(client: httpx.Client) -> None:

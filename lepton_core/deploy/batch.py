@@ -31,18 +31,19 @@ def predict_file(
     chunk_size: int = 1024,
     runtime: str = "auto",
     progress: bool = True,
+    device: str = "auto",
 ) -> PredictSummary:
     """Predict every record of ``input_path`` and write one output row each to ``output_path`` (atomically)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from lepton_core.bundle import load_bundle
-    from lepton_core.deploy.onnx import attach_runtime
+    from lepton_core.deploy.onnx import attach_runtime, resolve_device
 
     if chunk_size < 1:
         raise DataError(f"chunk size {chunk_size} is not positive", "pass --chunk-size 1 or more")
     input_path, output_path = Path(input_path), Path(output_path)
     start = time.perf_counter()
-    loaded = load_bundle(bundle_dir)
+    loaded = load_bundle(bundle_dir, device=resolve_device(device))
     predictor = loaded.predictor
     used = attach_runtime(loaded.path, loaded.manifest, predictor, runtime)
     kind = predictor.input_kind

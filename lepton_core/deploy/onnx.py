@@ -18,7 +18,15 @@ from typing import Any
 
 from lepton_core.errors import ServeError
 
-__all__ = ["ONNX_NAME", "PARITY_TOLERANCE", "OnnxExport", "OnnxRunner", "attach_runtime", "export_onnx"]
+__all__ = [
+    "ONNX_NAME",
+    "PARITY_TOLERANCE",
+    "OnnxExport",
+    "OnnxRunner",
+    "attach_runtime",
+    "export_onnx",
+    "resolve_device",
+]
 
 ONNX_NAME = "model.onnx"
 PARITY_TOLERANCE = 1e-4
@@ -56,6 +64,15 @@ class OnnxRunner:
         feeds = {name: t.detach().cpu().numpy() for name, t in zip(self.input_names, inputs, strict=True)}
         outputs = [torch.from_numpy(o) for o in self.session.run(None, feeds)]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def resolve_device(device: str = "auto") -> str:
+    """The torch device to load a bundle on: ``auto`` is CUDA when available, else CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def attach_runtime(bundle_dir: Path, manifest: Mapping[str, Any], predictor: Any, runtime: str = "auto") -> str:

@@ -57,7 +57,7 @@ class Predictor:
         raise NotImplementedError
 
     def run_module(self, inputs: tuple[torch.Tensor, ...]) -> ModuleOutputs:
-        """Run the model on a preprocessed batch (the torch module, or an ONNX Runtime session when set)."""
+        """Run the model on a preprocessed batch (the torch module, or ``runner`` when set); outputs on CPU."""
         if self.runner is not None:
             return self.runner(inputs)
         if self.module is None:
@@ -65,7 +65,12 @@ class Predictor:
         parameter = next(self.module.parameters(), None)
         device = parameter.device if parameter is not None else _CPU
         with torch.inference_mode():
-            return self.module(*(t.to(device) for t in inputs))
+            outputs = self.module(*(t.to(device) for t in inputs))
+        if device.type == "cpu":
+            return outputs
+        if isinstance(outputs, tuple):
+            return tuple(o.cpu() for o in outputs)
+        return outputs.cpu()
 
     def validate(self, records: Sequence[Mapping[str, Any] | BaseModel]) -> list[BaseModel]:
         """Validate raw records against ``input_model``; a bad record raises DataError naming it and the field."""

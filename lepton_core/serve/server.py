@@ -6,7 +6,7 @@ import errno
 import socket
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from lepton_core.errors import ServeError
 from lepton_core.serve.app import ServeSettings, create_app
@@ -31,12 +31,14 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def build_app(bundle_dir: str | Path, runtime: str = "auto", settings: ServeSettings | None = None) -> tuple[Any, str]:
+def build_app(
+    bundle_dir: str | Path, runtime: str = "auto", settings: ServeSettings | None = None, device: str = "auto"
+) -> tuple[Any, str]:
     """Verify and load a bundle (a tampered one raises BundleError), pick the runtime, build the app."""
     from lepton_core.bundle import load_bundle
-    from lepton_core.deploy.onnx import attach_runtime
+    from lepton_core.deploy.onnx import attach_runtime, resolve_device
 
-    loaded = load_bundle(bundle_dir)
+    loaded = load_bundle(bundle_dir, device=resolve_device(device))
     used = attach_runtime(loaded.path, loaded.manifest, loaded.predictor, runtime)
     return create_app(loaded, used, settings), used
 
@@ -83,7 +85,7 @@ class ServerThread:
         self.server = uvicorn.Server(_config(app, log_level))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
-    def __enter__(self) -> ServerThread:
+    def __enter__(self) -> Self:
         self.thread.start()
         while not self.server.started:
             if not self.thread.is_alive():
