@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from lepton_core.hooks.manager import get_plugin_manager
 from lepton_core.hooks.specs import RunContext
 from lepton_core.hooks.tracing import trace_hook_calls
@@ -38,10 +36,8 @@ def test_tracer_reports_calls_and_stops(tmp_path: Path) -> None:
     assert any(line.startswith("trace: plugin example (lepton-example") for line in lines)
 
 
-@pytest.mark.parametrize("where", ["root", "run"])
-def test_trace_shows_every_hook_of_a_run(tmp_path: Path, where: str) -> None:
-    flags = ["--trace", "run"] if where == "root" else ["run", "--trace"]
-    proc = run_lepton([*flags, "plugin=example", "debug=smoke"], tmp_path)
+def test_run_trace_shows_every_hook_of_a_run(tmp_path: Path) -> None:
+    proc = run_lepton(["run", "--trace", "plugin=example", "debug=smoke"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     trace = [line for line in proc.stderr.splitlines() if line.startswith("trace:")]
     for hook in RUN_HOOKS:
@@ -50,3 +46,10 @@ def test_trace_shows_every_hook_of_a_run(tmp_path: Path, where: str) -> None:
     assert stages == ["validate", "baseline", "train", "evaluate", "report", "bundle"]
     assert any("lepton_evaluate(" in line and "-> Evaluation" in line for line in trace)
 
+
+def test_global_trace_option_traces_any_command(example_run: Path, tmp_path: Path) -> None:
+    rows = tmp_path / "points.csv"
+    rows.write_text("x1,x2\n0.5,0.2\n-1.0,0.8\n")
+    proc = run_lepton(["--trace", "predict", str(example_run / "bundle"), str(rows), "-o", str(tmp_path / "out.csv")], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "trace: lepton_build_predictor(ctx=DeployContext) [example, lepton.defaults] -> MoonsPredictor" in proc.stderr
