@@ -23,7 +23,8 @@ class TabularNet(nn.Module):
 
     ``forward(x_num, x_cat)`` takes float32 (batch, n_numeric) and int64 (batch, n_categorical) and
     returns (batch, n_outputs). With ``linear_skip`` a linear layer on the same inputs is added to the
-    MLP's output (wide & deep), so the network starts from what a linear model can do.
+    MLP's output (wide & deep) and the MLP's last layer starts at zero, so the network starts as a
+    linear model and the MLP adds non-linear terms only where the data supports them.
     """
 
     def __init__(
@@ -53,6 +54,9 @@ class TabularNet(nn.Module):
         layers.append(nn.Linear(previous, n_outputs))
         self.mlp = nn.Sequential(*layers)
         self.skip = nn.Linear(width, n_outputs) if linear_skip else None
+        if self.skip is not None:  # start as the linear model; the MLP adds only what the data supports
+            nn.init.zeros_(layers[-1].weight)
+            nn.init.zeros_(layers[-1].bias)
 
     def embed(self, x_cat: torch.Tensor) -> list[torch.Tensor]:
         """One embedding tensor (batch, dim) per categorical column."""
