@@ -70,14 +70,18 @@ def check_names(plugin: str, task: str, target: Path) -> PluginNames:
             "choose another name (see `lepton plugins`)",
         )
     if util.find_spec(names.package) is not None:
-        raise ConfigError(f"a package named '{names.package}' is already installed", "choose another plugin name")
+        raise ConfigError(
+            f"a package named '{names.package}' is already installed", "choose another plugin name"
+        )
     if target.exists():
-        raise ConfigError(f"{target} already exists", "choose another name or --dir, or remove that directory")
+        raise ConfigError(
+            f"{target} already exists", "choose another name or --dir, or remove that directory"
+        )
     return names
 
 
 def demo_rows(n_rows: int = DEMO_ROWS, seed: int = 0) -> list[dict[str, float]]:
-    """A deterministic demo table: four features and a 0/1 label with a non-linear boundary and label noise."""
+    """A deterministic demo table: four features, a 0/1 label with a non-linear boundary and label noise."""
     rng = random.Random(seed)
     rows = []
     for _ in range(n_rows):
@@ -121,7 +125,9 @@ def create_plugin(plugin: str, task: str = "classify", directory: Path | None = 
         "demo_rows": DEMO_ROWS,
         "features": DEMO_FEATURES,
     }
-    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    environment = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
     root = resources.files("lepton_core") / "scaffold" / "plugin"
     staged = target.with_name(f".{plugin}.creating")
     shutil.rmtree(staged, ignore_errors=True)

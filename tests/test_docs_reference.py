@@ -1,4 +1,4 @@
-"""The reference pages follow the code: every hook, CLI command and option, exit code and config option is documented."""
+"""The reference pages follow the code: hooks, CLI commands and options, exit codes, config options."""
 
 from __future__ import annotations
 
@@ -63,13 +63,17 @@ def test_every_command_and_option_is_in_the_cli_reference() -> None:
         assert f"### `lepton {' '.join(path)}`" in page, f"cli.md has no section for lepton {' '.join(path)}"
         for param in command.params:
             if param.param_type_name == "option" and "--help" not in param.opts:
-                assert param.opts[0] in page, f"cli.md does not mention {param.opts[0]} of lepton {' '.join(path)}"
+                assert param.opts[0] in page, (
+                    f"cli.md does not mention {param.opts[0]} of lepton {' '.join(path)}"
+                )
 
 
 def test_every_exit_code_is_documented() -> None:
     page = (DOCS / "errors.md").read_text()
     for kind, code in EXIT_CODES.items():
-        assert re.search(rf"^\| {code} \| {kind} \|", page, re.M), f"errors.md lacks exit code {code} ({kind})"
+        assert re.search(rf"^\| {code} \| {kind} \|", page, re.MULTILINE), (
+            f"errors.md lacks exit code {code} ({kind})"
+        )
 
 
 def test_every_core_config_option_is_documented() -> None:
@@ -86,8 +90,10 @@ def test_commands_in_examples_exist(page: str) -> None:
     root = typer.main.get_command(app)
     names = {" ".join(path) for path, _ in _commands(root)}
     text = (DOCS / page).read_text()
-    blocks = re.findall(r"```(?:bash|text)[^\n]*\n(.*?)```", text, re.S)
-    used = re.findall(r"(?:^|&& |\.venv/bin/)lepton(?: --\w+)* ([a-z]+(?: [a-z]+)?)", "\n".join(blocks), re.M)
+    blocks = re.findall(r"```(?:bash|text)[^\n]*\n(.*?)```", text, re.DOTALL)
+    used = re.findall(
+        r"(?:^|&& |\.venv/bin/)lepton(?: --\w+)* ([a-z]+(?: [a-z]+)?)", "\n".join(blocks), re.MULTILINE
+    )
     assert all(u in names or u.split()[0] in names for u in used), (page, used)
     for link in re.findall(r"\]\(([^)#]+\.md)", text):
         assert (DOCS / page).parent.joinpath(link).resolve().is_relative_to(DOCS.resolve()), link

@@ -120,7 +120,9 @@ def sloppy_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 
     described = types.ModuleType("lepton_sloppy_described")
     described.lepton_describe = hookimpl(
-        lambda: PluginInfo("sloppy", "0.1", (TaskInfo("fit", "Fit."),), "lepton_sloppy.configs", "fit", "Sloppy.")
+        lambda: PluginInfo(
+            "sloppy", "0.1", (TaskInfo("fit", "Fit."),), "lepton_sloppy.configs", "fit", "Sloppy."
+        )
     )
     manager = get_plugin_manager()
     manager.register(described, "sloppy", target="lepton_sloppy.plugin")
@@ -158,7 +160,9 @@ def test_missing_task_config_is_refused(sloppy_plugin: Path) -> None:
 
 
 def test_unimportable_target_is_refused(sloppy_plugin: Path) -> None:
-    with pytest.raises(ContractError, match=r"data._target_ 'lepton_sloppy.missing.DataModule' does not import"):
+    with pytest.raises(
+        ContractError, match=r"data._target_ 'lepton_sloppy.missing.DataModule' does not import"
+    ):
         check_task_config("sloppy", "fit")
 
 
@@ -166,9 +170,15 @@ def test_reloaded_outputs_compare_numbers_within_tolerance_but_not_durations() -
     from lepton_core.testing.kit import _close
 
     recorded = [{"probability": 0.25, "label": 0, "kpis": {"cost": 10.0, "solve_time_s": 1.01}}]
-    assert _close([{"probability": 0.2500001, "label": 0, "kpis": {"cost": 10.0, "solve_time_s": 1.5}}], recorded)
-    assert not _close([{"probability": 0.26, "label": 0, "kpis": {"cost": 10.0, "solve_time_s": 1.01}}], recorded)
-    assert not _close([{"probability": 0.25, "label": 1, "kpis": {"cost": 10.0, "solve_time_s": 1.01}}], recorded)
+    assert _close(
+        [{"probability": 0.2500001, "label": 0, "kpis": {"cost": 10.0, "solve_time_s": 1.5}}], recorded
+    )
+    assert not _close(
+        [{"probability": 0.26, "label": 0, "kpis": {"cost": 10.0, "solve_time_s": 1.01}}], recorded
+    )
+    assert not _close(
+        [{"probability": 0.25, "label": 1, "kpis": {"cost": 10.0, "solve_time_s": 1.01}}], recorded
+    )
     assert not _close([{"probability": 0.25, "label": 0}], recorded)
 
 

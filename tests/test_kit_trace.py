@@ -50,6 +50,12 @@ def test_run_trace_shows_every_hook_of_a_run(tmp_path: Path) -> None:
 def test_global_trace_option_traces_any_command(example_run: Path, tmp_path: Path) -> None:
     rows = tmp_path / "points.csv"
     rows.write_text("x1,x2\n0.5,0.2\n-1.0,0.8\n")
-    proc = run_lepton(["--trace", "predict", str(example_run / "bundle"), str(rows), "-o", str(tmp_path / "out.csv")], tmp_path)
+    proc = run_lepton(
+        ["--trace", "predict", str(example_run / "bundle"), str(rows), "-o", str(tmp_path / "out.csv")],
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "trace: lepton_build_predictor(ctx=DeployContext) [example, lepton.defaults] -> MoonsPredictor" in proc.stderr
+    assert (
+        "trace: lepton_build_predictor(ctx=DeployContext) [example, lepton.defaults] -> MoonsPredictor"
+        in proc.stderr
+    )

@@ -1,4 +1,4 @@
-"""`lepton new plugin`: name checks and the generated package (test_scaffold_tutorial.py installs and runs one)."""
+"""`lepton new plugin`: name checks and the generated package (test_scaffold_tutorial.py installs one)."""
 
 from __future__ import annotations
 
@@ -85,10 +85,12 @@ def test_demo_data_is_deterministic_and_balanced_enough() -> None:
 def test_templates_ship_as_data_not_modules() -> None:
     from importlib import resources, util
 
-    assert util.find_spec("lepton_core.scaffold") is None or util.find_spec("lepton_core.scaffold").origin is None
+    assert (
+        util.find_spec("lepton_core.scaffold") is None
+        or util.find_spec("lepton_core.scaffold").origin is None
+    )
     templates = resources.files("lepton_core") / "scaffold" / "plugin"
     names = [p.name for p in Path(str(templates)).rglob("*") if p.is_file()]
     assert names and all(n.endswith(".tmpl") for n in names)
     pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
     assert '"scaffold/**/*"' in pyproject
-

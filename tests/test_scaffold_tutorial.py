@@ -1,4 +1,4 @@
-"""The plugin tutorial (docs/writing-a-plugin.md) is true: its code is the scaffold's, and its steps run end to end."""
+"""The plugin tutorial (docs/writing-a-plugin.md): its code is the scaffold's, its steps run end to end."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ TASKS_LINE = '        tasks=(TaskInfo("classify", "Classify the rows of a CSV in
 def titled_blocks() -> list[tuple[str, str]]:
     """(title, code) of every fenced block of the tutorial that names a file."""
     text = TUTORIAL.read_text()
-    return [(t, code) for t, code in re.findall(r'```\w+ title="([^"]+)"\n(.*?)```', text, re.S)]
+    return [(t, code) for t, code in re.findall(r'```\w+ title="([^"]+)"\n(.*?)```', text, re.DOTALL)]
 
 
 def apply_new_task_step(directory: Path) -> None:
@@ -51,7 +51,9 @@ def test_every_file_block_is_the_scaffolds_code(tmp_path: Path) -> None:
             compile("x = dict(\n" + code + ")\n", title, "exec")
         elif path.exists():
             generated = path.read_text()
-            assert code == generated or code in generated, f"{title} differs from what `lepton new plugin` writes"
+            assert code == generated or code in generated, (
+                f"{title} differs from what `lepton new plugin` writes"
+            )
             checked += 1
         else:
             config = yaml.safe_load(code)
@@ -61,7 +63,7 @@ def test_every_file_block_is_the_scaffolds_code(tmp_path: Path) -> None:
 
 def test_the_file_tree_lists_every_generated_file(tmp_path: Path) -> None:
     root = create_plugin(PLUGIN, directory=tmp_path)
-    tree = re.search(r"```text\nchurn/\n(.*?)```", TUTORIAL.read_text(), re.S)
+    tree = re.search(r"```text\nchurn/\n(.*?)```", TUTORIAL.read_text(), re.DOTALL)
     assert tree is not None
     for path in root.rglob("*"):
         if path.is_file() and path.name != "__init__.py":
@@ -69,7 +71,9 @@ def test_the_file_tree_lists_every_generated_file(tmp_path: Path) -> None:
 
 
 def _pip(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pip", *args], check=False, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.mark.slow
@@ -94,17 +98,26 @@ def test_tutorial_end_to_end(tmp_path: Path) -> None:
         metrics = json.loads((run_dir / "metrics.json").read_text())
         assert set(metrics["metrics"]) == {"model", "logistic"} and metrics["primary_metric"] == "roc_auc"
         assert (run_dir / "report.html").is_file() and (run_dir / "bundle" / "lepton.json").is_file()
-        bad = run_lepton(["run", f"plugin={PLUGIN}", "debug=smoke", f"data.path={tmp_path / 'absent.csv'}"], out)
-        assert bad.returncode == 3 and bad.stderr.startswith("error: data file not found") and "Traceback" not in bad.stderr
+        bad = run_lepton(
+            ["run", f"plugin={PLUGIN}", "debug=smoke", f"data.path={tmp_path / 'absent.csv'}"], out
+        )
+        assert (
+            bad.returncode == 3
+            and bad.stderr.startswith("error: data file not found")
+            and "Traceback" not in bad.stderr
+        )
         tests = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],
+            check=False,
             capture_output=True,
             text=True,
             cwd=root,
             timeout=900,
         )
         assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
-        assert "8 passed" in tests.stdout  # 6 data checks + the contract kit on both tasks, tests.stdout[-500:]
+        assert (
+            "8 passed" in tests.stdout
+        )  # 6 data checks + the contract kit on both tasks, tests.stdout[-500:]
     finally:
         removed = _pip("uninstall", "-y", "-q", "lepton-churn")
         assert removed.returncode == 0, removed.stderr

@@ -1,4 +1,4 @@
-"""`lepton --trace`: print every hook call of a run (implementing plugins, arguments, result, time) to stderr."""
+"""`lepton --trace`: print every hook call (implementing plugins, arguments, result, time) to stderr."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ class HookTracer:
         """Remember when the call started."""
         self.started.append(time.perf_counter())
 
-    def after(self, outcome: Any, hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+    def after(
+        self, outcome: Any, hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> None:
         """Write ``hook(args) [implementations, in call order] -> result (time)``."""
         elapsed_ms = (time.perf_counter() - self.started.pop()) * 1000
         arguments = ", ".join(f"{k}={_describe_value(v)}" for k, v in kwargs.items())

@@ -131,9 +131,13 @@ def check_describe(name: str, check_import: bool = True) -> PluginInfo:
     record = manager.records.get(name)
     if record is None:
         installed = ", ".join(sorted(manager.records)) or "none"
-        raise _fail(name, f"is not installed (installed: {installed})", "pip install -e the plugin's directory")
+        raise _fail(
+            name, f"is not installed (installed: {installed})", "pip install -e the plugin's directory"
+        )
     if record.info is None:
-        raise _fail(name, f"did not load ({record.status}: {record.error})", "run `lepton plugins` and fix the error")
+        raise _fail(
+            name, f"did not load ({record.status}: {record.error})", "run `lepton plugins` and fix the error"
+        )
     info = record.info
     if not info.version or not re.match(r"^\d", info.version):
         raise _fail(name, f"version '{info.version}' does not start with a number", "set PluginInfo.version")
@@ -146,14 +150,20 @@ def check_describe(name: str, check_import: bool = True) -> PluginInfo:
         raise _fail(name, f"declares a task twice ({', '.join(names)})", "give each task a unique name")
     for task in info.tasks:
         if not IDENTIFIER.match(task.name):
-            raise _fail(name, f"task name '{task.name}' is not a lowercase identifier", "rename it (a-z, 0-9, _)")
+            raise _fail(
+                name, f"task name '{task.name}' is not a lowercase identifier", "rename it (a-z, 0-9, _)"
+            )
         if not task.summary.strip() or "\n" in task.summary:
-            raise _fail(name, f"task '{task.name}' needs a one-line summary", "set TaskInfo.summary to one line")
+            raise _fail(
+                name, f"task '{task.name}' needs a one-line summary", "set TaskInfo.summary to one line"
+            )
     try:
         resources.files(info.config_package)
     except ModuleNotFoundError:
         raise _fail(
-            name, f"config package '{info.config_package}' cannot be imported", "add its __init__.py and package-data"
+            name,
+            f"config package '{info.config_package}' cannot be imported",
+            "add its __init__.py and package-data",
         ) from None
     if check_import:
         _check_cheap_import(name, record.target)
@@ -166,10 +176,14 @@ def _check_cheap_import(name: str, target: str) -> None:
         "import importlib, json, sys; importlib.import_module(sys.argv[1]); "
         f"print(json.dumps([m for m in {HEAVY_MODULES!r} if m in sys.modules]))"
     )
-    done = subprocess.run([sys.executable, "-c", probe, module], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, module], check=False, capture_output=True, text=True, timeout=120
+    )
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["?"])[-1]
-        raise _fail(name, f"importing {module} fails in a fresh interpreter ({last})", "fix the plugin module")
+        raise _fail(
+            name, f"importing {module} fails in a fresh interpreter ({last})", "fix the plugin module"
+        )
     heavy = json.loads(done.stdout.strip().splitlines()[-1])
     if heavy:
         raise _fail(
@@ -208,7 +222,9 @@ def check_config_package(name: str, tasks: Sequence[str] | None = None) -> None:
                     f"name it {entry.name}/{expected}: other names can shadow other plugins",
                 )
     if not root.joinpath("plugin", f"{name}.yaml").is_file():
-        raise _fail(name, f"{info.config_package} lacks plugin/{name}.yaml", f"add it with the line `name: {name}`")
+        raise _fail(
+            name, f"{info.config_package} lacks plugin/{name}.yaml", f"add it with the line `name: {name}`"
+        )
     for task in info.task_names() if tasks is None else tasks:
         if not root.joinpath("task", name, f"{task}.yaml").is_file():
             raise _fail(
@@ -252,9 +268,11 @@ def composed_config(
             full = compose(config_name="lepton", overrides=hydra_args, return_hydra_config=True)
         except LeptonError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any Hydra failure becomes a contract message
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise _fail(name, f"config does not compose with {hydra_args} ({message})", "fix the task yaml", task) from None
+            raise _fail(
+                name, f"config does not compose with {hydra_args} ({message})", "fix the task yaml", task
+            ) from None
         output_dir = Path(run_dir) if run_dir is not None else Path.cwd() / "outputs" / name / task
         with read_write(full.hydra.runtime), open_dict(full.hydra.runtime):
             full.hydra.runtime.output_dir = str(output_dir.resolve())
@@ -269,15 +287,17 @@ def composed_config(
 
 
 def check_task_config(name: str, task: str, overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """The task's config composes, names the plugin and task, resolves, and its ``_target_`` classes import."""
+    """The task's config composes, names the plugin and task, resolves, and its ``_target_``s import."""
     from hydra.utils import get_class
     from omegaconf import OmegaConf
 
     with composed_config(name, task, overrides) as cfg:
         try:
             resolved = OmegaConf.to_container(cfg, resolve=True)
-        except Exception as exc:
-            raise _fail(name, f"config does not resolve ({exc})", "fix the interpolation it names", task) from None
+        except Exception as exc:  # noqa: BLE001 - any interpolation failure
+            raise _fail(
+                name, f"config does not resolve ({exc})", "fix the interpolation it names", task
+            ) from None
     if resolved.get("plugin", {}).get("name") != name:
         raise _fail(name, f"plugin/{name}.yaml sets name '{resolved.get('plugin')}'", f"write `name: {name}`")
     if (resolved.get("task") or {}).get("name") != task:
@@ -292,9 +312,12 @@ def check_task_config(name: str, task: str, overrides: Sequence[str] = ()) -> di
         if isinstance(node, dict) and "_target_" in node:
             try:
                 get_class(node["_target_"])
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - import errors of any kind
                 raise _fail(
-                    name, f"{group}._target_ '{node['_target_']}' does not import ({exc})", "fix the class path", task
+                    name,
+                    f"{group}._target_ '{node['_target_']}' does not import ({exc})",
+                    "fix the class path",
+                    task,
                 ) from None
     return resolved
 
@@ -317,7 +340,8 @@ def _check_hparams_search(name: str, task: str, overrides: Sequence[str], greate
     if str(sweeper.get("direction")) != expected:
         raise _fail(
             name,
-            f"hparams_search/{name}.yaml sets direction {sweeper.get('direction')}, the primary metric needs {expected}",
+            f"hparams_search/{name}.yaml sets direction {sweeper.get('direction')}, "
+            f"the primary metric needs {expected}",
             f"set hydra.sweeper.direction: {expected}",
             task,
         )
@@ -344,7 +368,9 @@ class _StageRecorder:
         self.failed = (stage, error)
 
 
-def check_fit(name: str, task: str, tmp_path: Path, overrides: Sequence[str] = (), debug: str = "smoke") -> RunResult:
+def check_fit(
+    name: str, task: str, tmp_path: Path, overrides: Sequence[str] = (), debug: str = "smoke"
+) -> RunResult:
     """A tiny CPU run of the task through the real pipeline trains, evaluates and writes every output."""
     from lepton_core.errors import LeptonError
     from lepton_core.pipeline.run import run_pipeline
@@ -360,7 +386,9 @@ def check_fit(name: str, task: str, tmp_path: Path, overrides: Sequence[str] = (
             result = run_pipeline(cfg, manager)
     except LeptonError as exc:
         stage = recorder.failed[0] if recorder.failed else "setup"
-        raise _fail(name, f"the smoke run failed at stage '{stage}': {exc}", "see the error above", task) from exc
+        raise _fail(
+            name, f"the smoke run failed at stage '{stage}': {exc}", "see the error above", task
+        ) from exc
     finally:
         manager.pm.unregister(name=recorder_name)
     model, trainer = recorder.results.get("train", (None, None))
@@ -380,7 +408,9 @@ def _check_evaluation(name: str, task: str, result: RunResult, trained: bool) ->
     if evaluation is None:
         raise _fail(name, "the run returned no evaluation", "implement lepton_evaluate", task)
     if trained and "model" not in evaluation.metrics:
-        raise _fail(name, "Evaluation.metrics has no 'model' entry", "score the model under the key 'model'", task)
+        raise _fail(
+            name, "Evaluation.metrics has no 'model' entry", "score the model under the key 'model'", task
+        )
     for contender, metrics in evaluation.metrics.items():
         for metric, value in metrics.items():
             if not IDENTIFIER.match(str(metric)):
@@ -388,7 +418,12 @@ def _check_evaluation(name: str, task: str, result: RunResult, trained: bool) ->
             try:
                 float(value)
             except (TypeError, ValueError):
-                raise _fail(name, f"metric '{metric}' of '{contender}' is not a number ({value!r})", "return floats", task) from None
+                raise _fail(
+                    name,
+                    f"metric '{metric}' of '{contender}' is not a number ({value!r})",
+                    "return floats",
+                    task,
+                ) from None
     model_metrics = evaluation.metrics.get("model", {})
     if "model" in evaluation.metrics:
         score = model_metrics.get(evaluation.primary_metric)
@@ -409,7 +444,12 @@ def _check_evaluation(name: str, task: str, result: RunResult, trained: bool) ->
     for figure in evaluation.figures:
         path = Path(figure.path)
         if not path.is_file() or result.run_dir.resolve() not in path.resolve().parents:
-            raise _fail(name, f"figure '{figure.title}' is not a file in the run directory ({path})", "save it under ctx.figures_dir", task)
+            raise _fail(
+                name,
+                f"figure '{figure.title}' is not a file in the run directory ({path})",
+                "save it under ctx.figures_dir",
+                task,
+            )
 
 
 # --------------------------------------------------------------------------------------------- bundle
@@ -420,7 +460,7 @@ def _is_duration(key: Any) -> bool:
 
 
 def _close(a: Any, b: Any, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
-    """Equal JSON values, numbers within tolerance; measured durations (keys ``*_s``, ``*_ms``...) are not compared."""
+    """Equal JSON values, numbers within tolerance; durations (keys ``*_s``, ``*_ms``...) are not compared."""
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return a.keys() == b.keys() and all(_is_duration(k) or _close(a[k], b[k], rtol, atol) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
@@ -455,27 +495,46 @@ def check_bundle(bundle_dir: Path, name: str | None = None, task: str | None = N
         raise _fail(label, f"the bundle names task '{bundle.task}'", "check task.name in the task yaml", task)
     pickled = [p.name for p in bundle_dir.rglob("*") if p.suffix in PICKLE_SUFFIXES]
     if pickled:
-        raise _fail(label, f"the bundle holds pickle-like files {pickled}", "store state as JSON or safetensors", task)
+        raise _fail(
+            label, f"the bundle holds pickle-like files {pickled}", "store state as JSON or safetensors", task
+        )
     predictor = bundle.predictor
     if not isinstance(predictor, Predictor):
-        raise _fail(label, f"the predictor is a {type(predictor).__name__}", "subclass lepton_core.deploy.Predictor", task)
+        raise _fail(
+            label,
+            f"the predictor is a {type(predictor).__name__}",
+            "subclass lepton_core.deploy.Predictor",
+            task,
+        )
     example = manifest.get("input_example") or []
     if not example:
-        raise _fail(label, "the bundle has an empty input_example", "return examples from lepton_export", task)
+        raise _fail(
+            label, "the bundle has an empty input_example", "return examples from lepton_export", task
+        )
     try:
         outputs = _json_ready(predictor.predict(example))
     except Exception as exc:
         raise _fail(
-            label, f"the reloaded predictor rejects its input example ({type(exc).__name__}: {exc})", "fix the predictor", task
+            label,
+            f"the reloaded predictor rejects its input example ({type(exc).__name__}: {exc})",
+            "fix the predictor",
+            task,
         ) from exc
     if len(outputs) != len(example):
-        raise _fail(label, f"{len(example)} input items gave {len(outputs)} outputs", "return one dict per item", task)
+        raise _fail(
+            label, f"{len(example)} input items gave {len(outputs)} outputs", "return one dict per item", task
+        )
     for index, output in enumerate(outputs):
         try:
             predictor.output_model.model_validate(output)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - pydantic or custom validation
             first = str(exc).splitlines()[:2]
-            raise _fail(label, f"output {index} does not match output_model ({' '.join(first)})", "fix postprocess", task) from None
+            raise _fail(
+                label,
+                f"output {index} does not match output_model ({' '.join(first)})",
+                "fix postprocess",
+                task,
+            ) from None
     if not _close(outputs, manifest.get("output_example")):
         raise _fail(
             label,
@@ -489,12 +548,17 @@ def check_bundle(bundle_dir: Path, name: str | None = None, task: str | None = N
             predictor.predict([{}])
         except DataError:
             pass
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - anything but DataError breaks the contract
             raise _fail(
-                label, f"an empty input item raises {type(exc).__name__}, not DataError", "let Predictor.validate run", task
+                label,
+                f"an empty input item raises {type(exc).__name__}, not DataError",
+                "let Predictor.validate run",
+                task,
             ) from None
         else:
-            raise _fail(label, "an empty input item was accepted", "declare the required fields in input_model", task)
+            raise _fail(
+                label, "an empty input item was accepted", "declare the required fields in input_model", task
+            )
     return bundle
 
 
@@ -508,12 +572,14 @@ def check_plugin(
     overrides: Overrides = (),
     debug: str = "smoke",
 ) -> ContractReport:
-    """Run every contract check for one task of the plugin, or for all of them; return what the runs produced."""
+    """Run every contract check for one task of the plugin, or for all; return what the runs produced."""
     info = check_describe(name)
     tasks = [task] if task is not None else info.task_names()
     for current in tasks:
         if current not in info.task_names():
-            raise _fail(name, f"has no task '{current}' (tasks: {', '.join(info.task_names())})", "pass one of them")
+            raise _fail(
+                name, f"has no task '{current}' (tasks: {', '.join(info.task_names())})", "pass one of them"
+            )
     check_config_package(name, tasks)
     report = ContractReport(info)
     for current in tasks:
