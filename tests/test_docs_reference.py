@@ -97,3 +97,14 @@ def test_commands_in_examples_exist(page: str) -> None:
     assert all(u in names or u.split()[0] in names for u in used), (page, used)
     for link in re.findall(r"\]\(([^)#]+\.md)", text):
         assert (DOCS / page).parent.joinpath(link).resolve().is_relative_to(DOCS.resolve()), link
+
+
+def test_vertical_table_on_the_home_page_lists_installed_tasks() -> None:
+    from lepton_core.hooks.manager import get_plugin_manager
+
+    rows = re.findall(r"^\| `(\w+)` \| ([\w, ]+) \| \[", (DOCS / "index.md").read_text(), re.MULTILINE)
+    assert [name for name, _ in rows] == ["finance", "medical_imaging", "manufacturing", "retail", "logistics"]
+    loaded = get_plugin_manager().loaded()
+    for name, tasks in rows:
+        if name in loaded:
+            assert tasks.split(", ") == loaded[name].task_names(), f"index.md lists other tasks for {name}"
