@@ -387,7 +387,7 @@ def check_fit(
     except LeptonError as exc:
         stage = recorder.failed[0] if recorder.failed else "setup"
         raise _fail(
-            name, f"the smoke run failed at stage '{stage}': {exc}", "see the error above", task
+            name, f"the smoke run failed at stage '{stage}': {exc}", "fix what the error names", task
         ) from exc
     finally:
         manager.pm.unregister(name=recorder_name)
@@ -487,7 +487,7 @@ def check_bundle(bundle_dir: Path, name: str | None = None, task: str | None = N
     try:
         bundle = load_bundle(bundle_dir)
     except LeptonError as exc:
-        raise _fail(label, f"the bundle does not load ({exc})", "see the error above", task) from exc
+        raise _fail(label, f"the bundle does not load ({exc})", "fix what the error names", task) from exc
     manifest = bundle.manifest
     if name is not None and bundle.plugin != name:
         raise _fail(label, f"the bundle names plugin '{bundle.plugin}'", "check PluginInfo.name", task)
