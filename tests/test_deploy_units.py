@@ -109,3 +109,23 @@ def test_prometheus_exposition() -> None:
     assert 'lepton_http_request_duration_seconds_bucket{route="/predict",le="+Inf"} 2' in text
     assert 'lepton_batch_size_bucket{le="4.0"} 0' in text and 'lepton_batch_size_bucket{le="8.0"} 1' in text
     assert "lepton_queue_depth 3" in text and 'lepton_input_psi{feature="amount"} 0.3' in text
+
+
+def test_a_predictor_that_overrides_only_predict_is_served_through_it() -> None:
+    from lepton_core.deploy import Predictor
+
+    class Item(BaseModel):
+        n: int
+
+    class Solver(Predictor):
+        input_model = output_model = Item
+
+        def predict(self, records):  # type: ignore[no-untyped-def]
+            return [{"n": item.n + 1} for item in self.validate(records)]
+
+    class Wrapping(Solver):
+        def predict_items(self, items):  # type: ignore[no-untyped-def]
+            return [{"n": 0} for _ in items]
+
+    assert Solver().items_predictor()([Item(n=1)]) == [{"n": 2}]
+    assert Wrapping().items_predictor()([Item(n=1)]) == [{"n": 0}]

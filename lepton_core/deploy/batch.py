@@ -50,6 +50,7 @@ def predict_file(
     total = count_records(input_path, kind)
     fields = list(predictor.input_model.model_fields)
     validate = ItemValidator(predictor.input_model)
+    predict_items = predictor.items_predictor()
     bar = Progress(
         TextColumn("predict"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), disable=not progress
     )
@@ -67,7 +68,7 @@ def predict_file(
                         f"{input_path.name} {where}: field '{field}': {message}",
                         "fix that input (the bundle's input schema is in its lepton.json and model_card.md)",
                     ) from None
-                outputs = predictor.predict_items(items)
+                outputs = predict_items(items)
                 if chunk.keys is not None:
                     outputs = [{"file": key, **row} for key, row in zip(chunk.keys, outputs, strict=True)]
                 writer.write(outputs)

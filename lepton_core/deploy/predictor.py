@@ -24,7 +24,7 @@ class Predictor:
     ``preprocess`` (items -> tuple of tensors, the module's positional inputs) and ``postprocess``
     (module outputs + items -> one dict per item). ``module`` is built by the plugin and receives the
     bundle's weights from the core. Tasks without weights (a solver) leave ``module`` as None and
-    override ``predict_items``. ``input_kind`` tells ``lepton predict`` how to read input files:
+    override ``predict_items`` (or ``predict``). ``input_kind`` tells ``lepton predict`` how to read input files:
 
     - ``"table"``: each CSV/Parquet row becomes one item whose keys are the input model's fields (other
       columns are dropped; an empty cell arrives as None). Flat scalar fields only.
@@ -101,6 +101,14 @@ class Predictor:
         if not items:
             return []
         return self.postprocess(self.run_module(self.preprocess(items)), items)
+
+    def items_predictor(self) -> Callable[[Sequence[BaseModel]], list[dict[str, Any]]]:
+        """What the server and `lepton predict` call on validated items: ``predict_items``, or ``predict``
+        for a predictor that overrides only ``predict`` (a solver without a module)."""
+        cls = type(self)
+        if cls.predict is not Predictor.predict and cls.predict_items is Predictor.predict_items:
+            return self.predict
+        return self.predict_items
 
     @classmethod
     def input_schema(cls) -> dict[str, Any]:

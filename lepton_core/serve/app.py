@@ -220,19 +220,21 @@ def create_app(loaded: Any, runtime: str, settings: ServeSettings | None = None)
     input_model, output_model = predictor.input_model, predictor.output_model
     validate = ItemValidator(input_model)
     drift = _drift_monitor(loaded.path, loaded.manifest)
-    batcher = MicroBatcher(
-        predictor.predict_items, settings.max_batch_size, settings.max_queue_items, after_batch=drift.update
-    )
+    predict_items = predictor.items_predictor()
+    batcher = MicroBatcher(predict_items, settings.max_batch_size, settings.max_queue_items, after_batch=drift.update)
     metrics = ServerMetrics(lambda: batcher.depth, drift.snapshot)
     batcher.on_batch = metrics.observe_batch
     state: dict[str, Any] = {"ready": False, "error": None}
     retry = {"Retry-After": str(settings.retry_after_s)}
 
     def warm_up() -> None:
+        """Run the bundle's example (one item, then all); a fast model also runs one full batch."""
         examples = validate(list(loaded.manifest.get("input_example") or []))
         for size in (1, len(examples), settings.max_batch_size) if examples else ():
+            if size == settings.max_batch_size and batcher.batch_seconds > batcher.inline_budget_s:
+                break
             start = time.perf_counter()
-            predictor.predict_items((examples * size)[:size])
+            predict_items((examples * size)[:size])
             batcher.batch_seconds = time.perf_counter() - start
 
     async def finish_loading() -> None:
