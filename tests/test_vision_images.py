@@ -78,13 +78,19 @@ def test_image_batch_loader_normalises_and_augments() -> None:
     plain = list(ImageBatchLoader(images, labels, batch_size=4, mean=(0.0,), std=(1.0,)))
     assert [b[0].shape[0] for b in plain] == [4, 4, 2]
     torch.testing.assert_close(plain[0][0], images[:4].float() / 255)
-    flipped = list(ImageBatchLoader(images, labels, batch_size=10, transform=lambda x: x.flip(-1), mean=(0.0,), std=(1.0,)))
+    flipped = list(
+        ImageBatchLoader(
+            images, labels, batch_size=10, transform=lambda x: x.flip(-1), mean=(0.0,), std=(1.0,)
+        )
+    )
     torch.testing.assert_close(flipped[0][0], images.flip(-1).float() / 255)
 
 
 def test_gradcam_highlights_the_informative_region() -> None:
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1, bias=False), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 1, 1, bias=False), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()
+    )
     torch.nn.init.constant_(model[0].weight, 1.0)
     images = torch.zeros(1, 1, 6, 6)
     images[0, 0, 1, 4] = 5.0

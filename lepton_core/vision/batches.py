@@ -42,7 +42,9 @@ class ImageBatchLoader(TensorBatchLoader):
     ) -> None:
         if images.dtype != torch.uint8 or images.ndim != 4:
             raise ValueError("ImageBatchLoader needs a uint8 (N, C, H, W) tensor")
-        super().__init__(images, *targets, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
+        super().__init__(
+            images, *targets, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed
+        )
         self.transform = transform
         self.mean = tuple(float(m) for m in mean)
         self.std = tuple(float(s) for s in std)

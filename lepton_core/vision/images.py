@@ -55,7 +55,9 @@ def normalize_size(size: tuple[int, int] | Sequence[int] | int | None) -> tuple[
         return None
     pair = (int(size), int(size)) if isinstance(size, (int, np.integer)) else tuple(int(s) for s in size)
     if len(pair) != 2 or min(pair) < 1:
-        raise ConfigError(f"image size {size!r} is not a positive int or (height, width) pair", "set e.g. size=64")
+        raise ConfigError(
+            f"image size {size!r} is not a positive int or (height, width) pair", "set e.g. size=64"
+        )
     return pair  # type: ignore[return-value]
 
 
@@ -95,7 +97,9 @@ def fit_array(array: np.ndarray, size: tuple[int, int] | int | None, channels: i
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     if pixels.ndim != 3 or pixels.shape[2] not in (1, 3, 4):
-        raise DataError(f"array of shape {array.shape} is not an image", "pass (H, W), (H, W, 1) or (H, W, 3) arrays")
+        raise DataError(
+            f"array of shape {array.shape} is not an image", "pass (H, W), (H, W, 1) or (H, W, 3) arrays"
+        )
     if pixels.shape[2] == 4:
         pixels = pixels[:, :, :3]
     if channels == 1 and pixels.shape[2] == 3:
@@ -168,7 +172,9 @@ def decode_image(
             else:
                 array = np.asarray(image.convert("RGBA" if "A" in image.mode or image.mode == "P" else "RGB"))
     except UnidentifiedImageError:
-        raise DataError(f"{label} is not an image Pillow can read", "remove it or convert it to PNG/JPEG") from None
+        raise DataError(
+            f"{label} is not an image Pillow can read", "remove it or convert it to PNG/JPEG"
+        ) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise DataError(f"{label} cannot be decoded ({exc})", "remove or re-export the file") from None
     if array.ndim == 3 and array.shape[2] == 4:
@@ -194,7 +200,7 @@ class DecodedStack:
     kept: np.ndarray
     skipped: tuple[tuple[str, str], ...] = field(default=())
 
-    def tensor(self):  # noqa: ANN201 - torch is imported lazily
+    def tensor(self):
         """The stack as a torch uint8 tensor, sharing memory."""
         import torch
 
@@ -204,7 +210,9 @@ class DecodedStack:
 Decoder = Callable[[ImageSource, tuple[int, int] | None, int, str], np.ndarray]
 
 
-def _pillow_decoder(source: ImageSource, size: tuple[int, int] | None, channels: int, name: str) -> np.ndarray:
+def _pillow_decoder(
+    source: ImageSource, size: tuple[int, int] | None, channels: int, name: str
+) -> np.ndarray:
     return decode_image(source, size, channels, name)
 
 
@@ -239,7 +247,9 @@ def decode_stack(
         except DataError as exc:
             return exc
         if pixels.shape != (*target, channels) or pixels.dtype != np.uint8:
-            return DataError(f"{labels[index]}: decoder returned {pixels.dtype} {pixels.shape}", "fix the decoder")
+            return DataError(
+                f"{labels[index]}: decoder returned {pixels.dtype} {pixels.shape}", "fix the decoder"
+            )
         return pixels
 
     count = workers or min(4, os.cpu_count() or 1)
@@ -272,7 +282,9 @@ class ImageStackCache:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
 
-    def key(self, paths: Sequence[Path], size: tuple[int, int] | int, channels: int, extra: object = None) -> str:
+    def key(
+        self, paths: Sequence[Path], size: tuple[int, int] | int, channels: int, extra: object = None
+    ) -> str:
         """A hex digest identifying the decode of ``paths`` with these settings."""
         digest = hashlib.sha256()
         digest.update(json.dumps([normalize_size(size), channels, repr(extra)]).encode())

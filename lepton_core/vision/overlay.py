@@ -42,7 +42,9 @@ def resize_heatmap(heatmap: Any, shape: tuple[int, int]) -> np.ndarray:
     low, high = float(values.min()), float(values.max())
     values = (values - low) / (high - low) if high > low else np.zeros_like(values)
     if values.shape != tuple(shape):
-        values = np.asarray(Image.fromarray(values, mode="F").resize((shape[1], shape[0]), Image.Resampling.BILINEAR))
+        values = np.asarray(
+            Image.fromarray(values, mode="F").resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
+        )
     return np.clip(values, 0.0, 1.0)
 
 
@@ -60,14 +62,20 @@ def draw_overlay(
     The heatmap's opacity grows with its value (at most ``alpha``), so only the hot regions tint the image.
     """
     shown = to_display(image)
-    ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0 if shown.dtype == np.uint8 else None,
-              vmax=255 if shown.dtype == np.uint8 else None)
+    ax.imshow(
+        shown,
+        cmap="gray" if shown.ndim == 2 else None,
+        vmin=0 if shown.dtype == np.uint8 else None,
+        vmax=255 if shown.dtype == np.uint8 else None,
+    )
     if heatmap is not None:
         import matplotlib
 
         heat = resize_heatmap(heatmap, shown.shape[:2])
         colours = matplotlib.colormaps[cmap](heat)
-        colours[..., 3] = alpha * np.sqrt(heat)  # cold regions stay see-through, so the anatomy remains visible
+        colours[..., 3] = alpha * np.sqrt(
+            heat
+        )  # cold regions stay see-through, so the anatomy remains visible
         ax.imshow(colours)
     ax.set_title(title, fontsize=8, color=title_color)
     ax.axis("off")
@@ -96,7 +104,7 @@ def overlay_grid(
     count = max(len(images), 1)
     columns = max(1, min(columns, count))
     rows = (count + columns - 1) // columns
-    fig, axes = new_figure(2.2 * columns, 2.35 * rows)
+    fig, _ = new_figure(2.2 * columns, 2.35 * rows)
     fig.clf()
     for index in range(rows * columns):
         ax = fig.add_subplot(rows, columns, index + 1)

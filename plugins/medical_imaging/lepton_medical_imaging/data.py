@@ -17,12 +17,26 @@ from lepton_core.vision.batches import ImageBatchLoader
 from lepton_core.vision.images import normalize_size
 from lepton_medical_imaging.demo import DEMO_CLASSES, make_demo_scans
 from lepton_medical_imaging.dicom import DicomOptions
-from lepton_medical_imaging.loaders import LoadedImages, load_folder, load_labelled_directory, load_npz, resolve_format
+from lepton_medical_imaging.loaders import (
+    LoadedImages,
+    load_folder,
+    load_labelled_directory,
+    load_npz,
+    resolve_format,
+)
 from lepton_medical_imaging.splits import SPLITS, assign_splits, check_patient_leak, complete_given_splits
 
 __all__ = ["MedicalImageDataModule", "build_augmentation", "png_base64"]
 
-AUGMENT_KEYS = ("horizontal_flip", "vertical_flip", "rotation_degrees", "translate", "scale", "brightness", "contrast")
+AUGMENT_KEYS = (
+    "horizontal_flip",
+    "vertical_flip",
+    "rotation_degrees",
+    "translate",
+    "scale",
+    "brightness",
+    "contrast",
+)
 
 
 def build_augmentation(augment: Mapping[str, Any] | None) -> Any:
@@ -36,13 +50,19 @@ def build_augmentation(augment: Mapping[str, Any] | None) -> Any:
     options = dict(augment or {})
     unknown = sorted(set(options) - set(AUGMENT_KEYS))
     if unknown:
-        raise ConfigError(f"unknown data.augment key(s) {', '.join(unknown)}", f"use {', '.join(AUGMENT_KEYS)}")
+        raise ConfigError(
+            f"unknown data.augment key(s) {', '.join(unknown)}", f"use {', '.join(AUGMENT_KEYS)}"
+        )
     steps: list[Any] = []
     if options.get("horizontal_flip"):
         steps.append(v2.RandomHorizontalFlip(float(options["horizontal_flip"])))
     if options.get("vertical_flip"):
         steps.append(v2.RandomVerticalFlip(float(options["vertical_flip"])))
-    degrees, shift, scale = options.get("rotation_degrees") or 0, options.get("translate") or 0, options.get("scale")
+    degrees, shift, scale = (
+        options.get("rotation_degrees") or 0,
+        options.get("translate") or 0,
+        options.get("scale"),
+    )
     if degrees or shift or scale:
         steps.append(
             v2.RandomAffine(
@@ -52,7 +72,9 @@ def build_augmentation(augment: Mapping[str, Any] | None) -> Any:
             )
         )
     if options.get("brightness") or options.get("contrast"):
-        steps.append(v2.ColorJitter(brightness=options.get("brightness") or 0, contrast=options.get("contrast") or 0))
+        steps.append(
+            v2.ColorJitter(brightness=options.get("brightness") or 0, contrast=options.get("contrast") or 0)
+        )
     return v2.Compose(steps) if steps else None
 
 
@@ -78,7 +100,7 @@ class MedicalImageDataModule(L.LightningDataModule):
     def __init__(
         self,
         path: str | None = None,
-        format: str = "auto",  # noqa: A002 - the config key users write
+        format: str = "auto",
         labels_csv: str | None = None,
         file_column: str = "file",
         label_column: str = "label",
@@ -133,7 +155,9 @@ class MedicalImageDataModule(L.LightningDataModule):
         assert self.size is not None
         if self.path is None:
             if self.demo_images < 30:
-                raise ConfigError(f"data.demo_images={self.demo_images} is too few", "use at least 30 demo images")
+                raise ConfigError(
+                    f"data.demo_images={self.demo_images} is too few", "use at least 30 demo images"
+                )
             scans, labels = make_demo_scans(self.demo_images, self.size[0], self.seed)
             from lepton_core.vision.images import resize_stack
 
@@ -148,8 +172,17 @@ class MedicalImageDataModule(L.LightningDataModule):
         if fmt == "folder":
             return load_folder(path, self.size, self.channels, self.on_error, self.dicom, self.cache_dir)  # type: ignore[arg-type]
         return load_labelled_directory(
-            path, self.size, self.channels, self.labels_csv, self.file_column, self.label_column,
-            self.patient_column, self.split_column, self.on_error, self.dicom, self.cache_dir,  # type: ignore[arg-type]
+            path,
+            self.size,
+            self.channels,
+            self.labels_csv,
+            self.file_column,
+            self.label_column,
+            self.patient_column,
+            self.split_column,
+            self.on_error,
+            self.dicom,
+            self.cache_dir,  # type: ignore[arg-type]
         )
 
     def _validate(self, data: LoadedImages) -> None:
@@ -171,14 +204,21 @@ class MedicalImageDataModule(L.LightningDataModule):
         self._validate(data)
         if data.splits is not None:
             check_patient_leak(data.splits, data.patients)
-            split = complete_given_splits(data.splits, data.labels, data.patients, self.val_fraction, self.seed, data.class_names)
+            split = complete_given_splits(
+                data.splits, data.labels, data.patients, self.val_fraction, self.seed, data.class_names
+            )
         else:
-            split = assign_splits(data.labels, data.patients, self.val_fraction, self.test_fraction, self.seed, data.class_names)
+            split = assign_splits(
+                data.labels, data.patients, self.val_fraction, self.test_fraction, self.seed, data.class_names
+            )
         check_patient_leak(split, data.patients)
         train_classes = set(np.unique(data.labels[split == "train"]).tolist())
         missing = [data.class_names[k] for k in np.unique(data.labels).tolist() if k not in train_classes]
         if missing:
-            raise DataError(f"class(es) {', '.join(missing)} have no training images", "add training images of those classes")
+            raise DataError(
+                f"class(es) {', '.join(missing)} have no training images",
+                "add training images of those classes",
+            )
         self.loaded = data
         images = torch.from_numpy(data.images)
         labels = torch.from_numpy(data.labels)
@@ -202,9 +242,15 @@ class MedicalImageDataModule(L.LightningDataModule):
     def _loader(self, split: str, train: bool = False) -> ImageBatchLoader:
         images, labels = self.splits[split]
         return ImageBatchLoader(
-            images, labels, batch_size=self.batch_size if train else max(self.batch_size, 256), shuffle=train,
-            drop_last=train and len(labels) > self.batch_size, seed=self.seed,
-            transform=self.transform if train else None, mean=self.mean, std=self.std,
+            images,
+            labels,
+            batch_size=self.batch_size if train else max(self.batch_size, 256),
+            shuffle=train,
+            drop_last=train and len(labels) > self.batch_size,
+            seed=self.seed,
+            transform=self.transform if train else None,
+            mean=self.mean,
+            std=self.std,
         )
 
     def train_dataloader(self) -> ImageBatchLoader:
@@ -231,11 +277,16 @@ class MedicalImageDataModule(L.LightningDataModule):
     def summary(self) -> dict[str, Any]:
         """Source, split sizes, class counts and skipped files, for the report."""
         assert self.loaded is not None
-        summary: dict[str, Any] = {"source": self.loaded.source, "image size": f"{self.size[0]}x{self.size[1]}x{self.channels}"}
+        summary: dict[str, Any] = {
+            "source": self.loaded.source,
+            "image size": f"{self.size[0]}x{self.size[1]}x{self.channels}",
+        }
         for name in SPLITS:
             counts = np.bincount(self.splits[name][1].numpy(), minlength=len(self.class_names))
             summary[f"{name} images"] = int(counts.sum())
-            summary[f"{name} per class"] = ", ".join(f"{c}: {n}" for c, n in zip(self.class_names, counts.tolist()))
+            summary[f"{name} per class"] = ", ".join(
+                f"{c}: {n}" for c, n in zip(self.class_names, counts.tolist())
+            )
         if self.loaded.patients is not None:
             summary["patients"] = len(set(self.loaded.patients.tolist()))
         summary["skipped files"] = len(self.loaded.skipped)
@@ -251,7 +302,11 @@ class MedicalImageDataModule(L.LightningDataModule):
             "channels": self.channels,
             "mean": list(self.mean),
             "std": list(self.std),
-            "dicom": {"window_center": self.dicom.window_center, "window_width": self.dicom.window_width, "frame": self.dicom.frame},
+            "dicom": {
+                "window_center": self.dicom.window_center,
+                "window_width": self.dicom.window_width,
+                "frame": self.dicom.frame,
+            },
         }
 
     def input_example(self) -> list[dict[str, Any]]:

@@ -29,12 +29,16 @@ def _scan(rng: np.random.Generator, size: int, lesion: bool) -> np.ndarray:
     body = (((xx - cx) / ax_x) ** 2 + ((yy - cy) / ax_y) ** 2) <= 1.0
     image = np.full((size, size), 18.0, np.float32)
     texture = sum(
-        rng.uniform(4, 9) * np.sin(rng.uniform(2, 7) * xx + rng.uniform(0, 6.3)) * np.cos(rng.uniform(2, 7) * yy)
+        rng.uniform(4, 9)
+        * np.sin(rng.uniform(2, 7) * xx + rng.uniform(0, 6.3))
+        * np.cos(rng.uniform(2, 7) * yy)
         for _ in range(3)
     )
     image[body] = rng.uniform(95, 125) + texture[body]
     for side in (-1, 1):
-        organ = (((xx - cx - side * 0.33 * ax_x) / (0.28 * ax_x)) ** 2 + ((yy - cy) / (0.55 * ax_y)) ** 2) <= 1.0
+        organ = (
+            ((xx - cx - side * 0.33 * ax_x) / (0.28 * ax_x)) ** 2 + ((yy - cy) / (0.55 * ax_y)) ** 2
+        ) <= 1.0
         image[organ & body] -= rng.uniform(25, 45)
     inside = np.argwhere(body)
     for _ in range(rng.integers(2, 6)):
@@ -47,11 +51,17 @@ def _scan(rng: np.random.Generator, size: int, lesion: bool) -> np.ndarray:
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def make_demo_scans(n_images: int, size: int = 64, seed: int = 0, lesion_share: float = 0.45) -> tuple[np.ndarray, np.ndarray]:
+def make_demo_scans(
+    n_images: int, size: int = 64, seed: int = 0, lesion_share: float = 0.45
+) -> tuple[np.ndarray, np.ndarray]:
     """``n_images`` scans as uint8 ``(N, size, size)`` and labels (0 normal, 1 lesion); same seed, same data."""
     rng = np.random.default_rng(seed)
     labels = (rng.random(n_images) < lesion_share).astype(np.int64)
-    images = np.stack([_scan(rng, size, bool(label)) for label in labels]) if n_images else np.empty((0, size, size), np.uint8)
+    images = (
+        np.stack([_scan(rng, size, bool(label)) for label in labels])
+        if n_images
+        else np.empty((0, size, size), np.uint8)
+    )
     return images, labels
 
 
@@ -68,7 +78,9 @@ def write_demo_folder(folder: str | Path, n_images: int = 200, size: int = 64, s
     return root
 
 
-def write_demo_dicom(folder: str | Path, n_images: int = 200, size: int = 64, seed: int = 0, per_patient: int = 4) -> Path:
+def write_demo_dicom(
+    folder: str | Path, n_images: int = 200, size: int = 64, seed: int = 0, per_patient: int = 4
+) -> Path:
     """Write demo scans as CT-like DICOM files (Hounsfield units via slope/intercept) plus ``labels.csv``.
 
     The CSV has columns ``file``, ``label`` and ``patient_id`` (``per_patient`` scans per patient, one class
@@ -88,7 +100,14 @@ def write_demo_dicom(folder: str | Path, n_images: int = 200, size: int = 64, se
         for rank, index in enumerate(order):
             name = f"scan_{index:05d}.dcm"
             stored = (images[index].astype(np.int32) * 8).astype(np.uint16)  # HU = 0.5 * stored - 1000
-            write_dicom(root / name, stored, rescale_slope=0.5, rescale_intercept=-1000, window=(-490, 1020),
-                        patient_id=f"P{rank // per_patient:04d}", modality="CT")
+            write_dicom(
+                root / name,
+                stored,
+                rescale_slope=0.5,
+                rescale_intercept=-1000,
+                window=(-490, 1020),
+                patient_id=f"P{rank // per_patient:04d}",
+                modality="CT",
+            )
             writer.writerow([name, DEMO_CLASSES[labels[index]], f"P{rank // per_patient:04d}"])
     return root

@@ -43,9 +43,13 @@ class DicomOptions:
         if self.frame not in ("middle", "first", "mean", "max"):
             raise ConfigError(f"data.dicom_frame={self.frame!r} is unknown", "use middle, first, mean or max")
         if (self.window_center is None) != (self.window_width is None):
-            raise ConfigError("set both data.window_center and data.window_width, or neither", "add the missing one")
+            raise ConfigError(
+                "set both data.window_center and data.window_width, or neither", "add the missing one"
+            )
         if self.window_width is not None and self.window_width <= 0:
-            raise ConfigError(f"data.window_width={self.window_width} must be positive", "set a positive width")
+            raise ConfigError(
+                f"data.window_width={self.window_width} must be positive", "set a positive width"
+            )
 
 
 def is_dicom(source: ImageSource) -> bool:
@@ -72,13 +76,19 @@ def _window(values: np.ndarray, center: float, width: float) -> np.ndarray:
 def _pixels(dataset: object, label: str, options: DicomOptions) -> np.ndarray:
     from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
-    if "PixelData" not in dataset and "FloatPixelData" not in dataset and "DoubleFloatPixelData" not in dataset:
+    if (
+        "PixelData" not in dataset
+        and "FloatPixelData" not in dataset
+        and "DoubleFloatPixelData" not in dataset
+    ):
         raise DataError(f"{label} is a DICOM file without pixel data", "remove it or export the image series")
     try:
         raw = dataset.pixel_array  # type: ignore[attr-defined]
     except Exception as exc:  # noqa: BLE001 - pydicom raises many types for unsupported or broken pixel data
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise DataError(f"{label}: DICOM pixel data cannot be decoded ({reason})", "remove it or convert it") from None
+        raise DataError(
+            f"{label}: DICOM pixel data cannot be decoded ({reason})", "remove it or convert it"
+        ) from None
     photometric = str(getattr(dataset, "PhotometricInterpretation", "MONOCHROME2")).upper()
     frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
     is_color = photometric not in ("MONOCHROME1", "MONOCHROME2")
@@ -138,9 +148,13 @@ def decode_dicom(
     if isinstance(handle, Path) and not handle.is_file():
         raise DataError(f"DICOM file not found: {label}", "check the path and the labels CSV")
     try:
-        dataset = pydicom.dcmread(handle, force=isinstance(handle, Path) and handle.suffix.lower() in DICOM_SUFFIXES)
+        dataset = pydicom.dcmread(
+            handle, force=isinstance(handle, Path) and handle.suffix.lower() in DICOM_SUFFIXES
+        )
     except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as exc:
-        raise DataError(f"{label} is not a readable DICOM file ({type(exc).__name__})", "remove or re-export it") from None
+        raise DataError(
+            f"{label} is not a readable DICOM file ({type(exc).__name__})", "remove or re-export it"
+        ) from None
     return fit_array(_pixels(dataset, label, options or DicomOptions()), size, channels)
 
 

@@ -26,7 +26,9 @@ def _auc(y: np.ndarray, probs: np.ndarray) -> float:
 
     if probs.shape[1] == 2:
         return float(roc_auc_score(y, probs[:, 1]))
-    return float(roc_auc_score(y, probs, multi_class="ovr", average="macro", labels=list(range(probs.shape[1]))))
+    return float(
+        roc_auc_score(y, probs, multi_class="ovr", average="macro", labels=list(range(probs.shape[1])))
+    )
 
 
 def per_class_rates(y: np.ndarray, pred: np.ndarray, num_classes: int) -> dict[str, np.ndarray]:
@@ -42,8 +44,18 @@ def per_class_rates(y: np.ndarray, pred: np.ndarray, num_classes: int) -> dict[s
         sensitivity = np.where(tp + fn > 0, tp / (tp + fn), np.nan)
         specificity = np.where(tn + fp > 0, tn / (tn + fp), np.nan)
         precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
-        f1 = np.where(precision + np.nan_to_num(sensitivity) > 0, 2 * precision * sensitivity / (precision + sensitivity), 0.0)
-    return {"support": tp + fn, "sensitivity": sensitivity, "specificity": specificity, "precision": precision, "f1": f1}
+        f1 = np.where(
+            precision + np.nan_to_num(sensitivity) > 0,
+            2 * precision * sensitivity / (precision + sensitivity),
+            0.0,
+        )
+    return {
+        "support": tp + fn,
+        "sensitivity": sensitivity,
+        "specificity": specificity,
+        "precision": precision,
+        "f1": f1,
+    }
 
 
 def classification_metrics(
@@ -52,14 +64,20 @@ def classification_metrics(
     """ROC-AUC (macro one-vs-rest) with a bootstrap 95% interval, accuracy, balanced accuracy, F1, log loss,
     calibration error (ECE), and sensitivity and specificity of every class."""
     probs = np.clip(np.asarray(probs, dtype=np.float64), 1e-6, 1.0)
-    probs = probs / probs.sum(axis=1, keepdims=True)  # clipped and renormalised: log loss sees true probabilities
+    probs = probs / probs.sum(
+        axis=1, keepdims=True
+    )  # clipped and renormalised: log loss sees true probabilities
     metrics = multiclass_metrics(y, probs)
     pred = probs.argmax(axis=1)
     rates = per_class_rates(y, pred, len(class_names))
     metrics["balanced_accuracy"] = float(np.nanmean(rates["sensitivity"]))
     if len(class_names) == 2:
         metrics["f1"] = float(rates["f1"][1])
-    low, high = bootstrap_interval(y, probs, _auc, n_boot=n_boot, seed=seed) if np.isfinite(metrics["roc_auc"]) else (float("nan"),) * 2
+    low, high = (
+        bootstrap_interval(y, probs, _auc, n_boot=n_boot, seed=seed)
+        if np.isfinite(metrics["roc_auc"])
+        else (float("nan"),) * 2
+    )
     metrics["roc_auc_ci_low"], metrics["roc_auc_ci_high"] = low, high
     for index, name in enumerate(class_names):
         metrics[f"sensitivity_{_slug(name)}"] = float(rates["sensitivity"][index])
@@ -72,7 +90,9 @@ def _model_probs(model: Any, datamodule: Any) -> np.ndarray:
     return probs / probs.sum(axis=1, keepdims=True)
 
 
-def _roc_figure(ctx: RunContext, y: np.ndarray, probs: dict[str, np.ndarray], class_names: Sequence[str]) -> Figure:
+def _roc_figure(
+    ctx: RunContext, y: np.ndarray, probs: dict[str, np.ndarray], class_names: Sequence[str]
+) -> Figure:
     from sklearn.metrics import roc_auc_score, roc_curve
 
     from lepton_core.report.figures import new_figure, save_figure
@@ -90,7 +110,9 @@ def _roc_figure(ctx: RunContext, y: np.ndarray, probs: dict[str, np.ndarray], cl
     ax.plot([0, 1], [0, 1], "--", color="grey", lw=0.8)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, one class vs rest (model)")
     ax.legend(loc="lower right", fontsize=7)
-    return save_figure(fig, ctx, "roc", "ROC curves (one vs rest)", "The model on the test split, one curve per class.")
+    return save_figure(
+        fig, ctx, "roc", "ROC curves (one vs rest)", "The model on the test split, one curve per class."
+    )
 
 
 def _pick(indices: np.ndarray, count: int, seed: int) -> np.ndarray:
@@ -118,12 +140,20 @@ def gradcam_figures(
         if len(chosen) == 0:
             continue
         rows = torch.from_numpy(chosen)
-        heatmaps, _ = GradCAM(network)(datamodule.normalize(images[rows]).to(device), torch.from_numpy(pred[chosen]))
+        heatmaps, _ = GradCAM(network)(
+            datamodule.normalize(images[rows]).to(device), torch.from_numpy(pred[chosen])
+        )
         captions = [f"true {names[y[i]]}\npred {names[pred[i]]} {probs[i, pred[i]]:.2f}" for i in chosen]
         figures.append(
             overlay_grid(
-                ctx, f"gradcam_{kind}", [images[i] for i in rows], list(heatmaps), captions,
-                title=f"Grad-CAM: {kind} predictions", columns=4, caption_colors=[color] * len(chosen),
+                ctx,
+                f"gradcam_{kind}",
+                [images[i] for i in rows],
+                list(heatmaps),
+                captions,
+                title=f"Grad-CAM: {kind} predictions",
+                columns=4,
+                caption_colors=[color] * len(chosen),
                 caption=f"Test images the model classified {'correctly' if kind == 'right' else 'wrongly'}; warm colours "
                 "mark the regions that drove the predicted class (Grad-CAM on the last convolution).",
             )
@@ -143,7 +173,10 @@ def evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[A
         probs[baseline.name] = np.asarray(baseline.predict(images))
     metrics = {name: classification_metrics(y, p, names, seed=ctx.seed) for name, p in probs.items()}
     model_pred = probs["model"].argmax(axis=1)
-    figures: list[Figure] = [_roc_figure(ctx, y, probs, names), confusion_matrix_plot(ctx, y, model_pred, names)]
+    figures: list[Figure] = [
+        _roc_figure(ctx, y, probs, names),
+        confusion_matrix_plot(ctx, y, model_pred, names),
+    ]
     if len(names) == 2:
         figures.append(reliability_plot(ctx, y, {n: p[:, 1] for n, p in probs.items()}))
     else:
@@ -156,7 +189,11 @@ def evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[A
         title="Per-class results (model, test split)",
         columns=("class", "images", "sensitivity", "specificity", "precision", "F1"),
         rows=tuple(
-            (name, int(rates["support"][k]), *(round(float(rates[m][k]), 3) for m in ("sensitivity", "specificity", "precision", "f1")))
+            (
+                name,
+                int(rates["support"][k]),
+                *(round(float(rates[m][k]), 3) for m in ("sensitivity", "specificity", "precision", "f1")),
+            )
             for k, name in enumerate(names)
         ),
         caption="Sensitivity = recall of the class; specificity = share of other-class images not called this class.",
@@ -173,9 +210,10 @@ def evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[A
 
 def _notes(metrics: dict[str, dict[str, float]], datamodule: Any) -> list[str]:
     model = metrics["model"]
+    interval = f"{model['roc_auc_ci_low']:.3f}-{model['roc_auc_ci_high']:.3f}"
+    tested = len(datamodule.splits["test"][1])
     notes = [
-        f"Model ROC-AUC {model['roc_auc']:.3f} (bootstrap 95% interval {model['roc_auc_ci_low']:.3f}-"
-        f"{model['roc_auc_ci_high']:.3f}, {len(datamodule.splits['test'][1])} test images)."
+        f"Model ROC-AUC {model['roc_auc']:.3f} (bootstrap 95% interval {interval}, {tested} test images)."
     ]
     for name, scores in metrics.items():
         if name == "model":
@@ -187,5 +225,7 @@ def _notes(metrics: dict[str, dict[str, float]], datamodule: Any) -> list[str]:
         )
     skipped = datamodule.loaded.skipped if datamodule.loaded is not None else ()
     if skipped:
-        notes.append(f"{len(skipped)} file(s) were skipped as unreadable (data.on_error=skip), e.g. {skipped[0][1]}.")
+        notes.append(
+            f"{len(skipped)} file(s) were skipped as unreadable (data.on_error=skip), e.g. {skipped[0][1]}."
+        )
     return notes

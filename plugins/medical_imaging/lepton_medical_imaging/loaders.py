@@ -52,7 +52,9 @@ def resolve_format(path: Path, fmt: str, labels_csv: str | None) -> Format:
     if path.is_file():
         if path.suffix.lower() == ".npz":
             return "npz"
-        raise DataError(f"{path} is a file, not an image folder or a .npz file", "point data.path at a folder or a .npz")
+        raise DataError(
+            f"{path} is a file, not an image folder or a .npz file", "point data.path at a folder or a .npz"
+        )
     csv = Path(labels_csv) if labels_csv else path / "labels.csv"
     return "dicom" if csv.is_file() else "folder"
 
@@ -62,7 +64,11 @@ def _visible(path: Path) -> bool:
 
 
 def _decode(
-    files: Sequence[Path], size: int | tuple[int, int], channels: int, on_error: OnError, options: DicomOptions,
+    files: Sequence[Path],
+    size: int | tuple[int, int],
+    channels: int,
+    on_error: OnError,
+    options: DicomOptions,
     cache_dir: str | None,
 ) -> DecodedStack:
     decoder = partial(decode_any, options=options)
@@ -76,13 +82,19 @@ def _class_files(root: Path) -> dict[str, list[Path]]:
     found = {c.name: sorted(f for f in c.rglob("*") if f.is_file() and _visible(f)) for c in classes}
     empty = [name for name, files in found.items() if not files]
     if empty:
-        raise DataError(f"class folder(s) {', '.join(empty)} in {root} hold no files", "add images or remove the folders")
+        raise DataError(
+            f"class folder(s) {', '.join(empty)} in {root} hold no files", "add images or remove the folders"
+        )
     return found
 
 
 def load_folder(
-    root: Path, size: int | tuple[int, int], channels: int, on_error: OnError = "raise",
-    options: DicomOptions | None = None, cache_dir: str | None = None,
+    root: Path,
+    size: int | tuple[int, int],
+    channels: int,
+    on_error: OnError = "raise",
+    options: DicomOptions | None = None,
+    cache_dir: str | None = None,
 ) -> LoadedImages:
     """Read ``<root>/<class>/*`` (or ``<root>/{train,val,test}/<class>/*``) into a stack."""
     split_roots = {s: root / s for s in ("train", "val", "test") if (root / s).is_dir()}
@@ -91,7 +103,10 @@ def load_folder(
     per_split = {split: _class_files(folder) for split, folder in parts.items()}
     class_names = tuple(sorted({name for files in per_split.values() for name in files}))
     if not class_names:
-        raise DataError(f"{root} has no class subfolders (expected <class>/<image> files)", "put each class's images in a subfolder named after it")
+        raise DataError(
+            f"{root} has no class subfolders (expected <class>/<image> files)",
+            "put each class's images in a subfolder named after it",
+        )
     files: list[Path] = []
     labels: list[int] = []
     splits: list[str] = []
@@ -131,11 +146,15 @@ def load_labelled_directory(
 
     csv = Path(labels_csv) if labels_csv else root / "labels.csv"
     if not csv.is_file():
-        raise DataError(f"labels CSV not found: {csv}", "set data.labels_csv or add labels.csv to the DICOM folder")
+        raise DataError(
+            f"labels CSV not found: {csv}", "set data.labels_csv or add labels.csv to the DICOM folder"
+        )
     try:
         table = pd.read_csv(csv, dtype=str, keep_default_na=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{csv} is not a readable CSV ({type(exc).__name__})", "save it as comma-separated UTF-8") from None
+        raise DataError(
+            f"{csv} is not a readable CSV ({type(exc).__name__})", "save it as comma-separated UTF-8"
+        ) from None
     needed = [c for c in (file_column, label_column, patient_column) if c]
     missing = [c for c in needed if c not in table.columns]
     if missing:
@@ -147,7 +166,10 @@ def load_labelled_directory(
         raise DataError(f"{csv} has no rows", "list one file and its label per row")
     blank = table[(table[file_column].str.strip() == "") | (table[label_column].str.strip() == "")]
     if len(blank):
-        raise DataError(f"{csv.name}: {len(blank)} row(s) lack a file or a label (first: row {blank.index[0] + 2})", "fill or delete those rows")
+        raise DataError(
+            f"{csv.name}: {len(blank)} row(s) lack a file or a label (first: row {blank.index[0] + 2})",
+            "fill or delete those rows",
+        )
     paths = [(root / f.strip()) for f in table[file_column]]
     exists = np.array([p.is_file() for p in paths])
     skipped: list[tuple[str, str]] = []
@@ -173,7 +195,9 @@ def load_labelled_directory(
         source="labelled directory (labels CSV)",
         names=tuple(table[file_column].iloc[i] for i in kept),
         patients=table[patient_column].to_numpy(dtype=object)[kept] if patient_column else None,
-        splits=table[split_column].str.strip().str.lower().to_numpy(dtype=object)[kept] if use_split else None,
+        splits=table[split_column].str.strip().str.lower().to_numpy(dtype=object)[kept]
+        if use_split
+        else None,
         skipped=tuple(skipped) + stack.skipped,
     )
 
@@ -192,10 +216,15 @@ def _npz_images(array: np.ndarray, key: str, size: int | tuple[int, int], channe
     elif array.ndim == 4 and array.shape[-1] in (1, 3, 4):
         array = array.transpose(0, 3, 1, 2)
     else:
-        raise DataError(f"'{key}' has shape {array.shape}; expected (N, H, W) or (N, H, W, C)", "3-D volumes are not supported; pass 2-D images")
+        raise DataError(
+            f"'{key}' has shape {array.shape}; expected (N, H, W) or (N, H, W, C)",
+            "3-D volumes are not supported; pass 2-D images",
+        )
     if array.dtype != np.uint8:
         if not np.issubdtype(array.dtype, np.number):
-            raise DataError(f"'{key}' holds {array.dtype} values, not pixels", "store uint8 or numeric images")
+            raise DataError(
+                f"'{key}' holds {array.dtype} values, not pixels", "store uint8 or numeric images"
+            )
         array = _scale_to_uint8(array.astype(np.float32))
     return resize_stack(array, size, channels)
 
@@ -211,11 +240,16 @@ def _npz_labels(array: np.ndarray, key: str, count: int) -> np.ndarray:
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim != 1:
-        raise DataError(f"'{key}' has shape {labels.shape}: multi-label targets are not supported", "give one class per image")
+        raise DataError(
+            f"'{key}' has shape {labels.shape}: multi-label targets are not supported",
+            "give one class per image",
+        )
     if len(labels) != count:
         raise DataError(f"'{key}' has {len(labels)} labels for {count} images", "store one label per image")
     if not np.issubdtype(labels.dtype, np.integer) or (labels < 0).any():
-        raise DataError(f"'{key}' must hold class numbers 0..K-1 (got {labels.dtype})", "store integer labels")
+        raise DataError(
+            f"'{key}' must hold class numbers 0..K-1 (got {labels.dtype})", "store integer labels"
+        )
     return labels.astype(np.int64)
 
 
@@ -250,7 +284,10 @@ def load_npz(
     count = int(all_labels.max()) + 1 if len(all_labels) else 0
     names = tuple(str(n) for n in class_names) if class_names else tuple(str(k) for k in range(count))
     if len(names) < count:
-        raise DataError(f"labels go up to {count - 1} but data.class_names lists {len(names)} names", "list one name per class")
+        raise DataError(
+            f"labels go up to {count - 1} but data.class_names lists {len(names)} names",
+            "list one name per class",
+        )
     return LoadedImages(
         images=np.concatenate(images),
         labels=all_labels,

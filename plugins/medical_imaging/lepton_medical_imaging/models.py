@@ -25,7 +25,11 @@ class SmallCNN(nn.Module):
         layers: list[nn.Module] = []
         previous = in_channels
         for index, channels in enumerate(widths):
-            layers += [nn.Conv2d(previous, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv2d(previous, channels, 3, padding=1, bias=False),
+                nn.BatchNorm2d(channels),
+                nn.ReLU(inplace=True),
+            ]
             if index < len(widths) - 1:
                 layers.append(nn.MaxPool2d(2))
             previous = channels
@@ -43,7 +47,9 @@ def _load_weights(model: nn.Module, weights_path: str) -> None:
     """Load a local state dict (.safetensors, .pt, .pth); tensors whose shapes differ (the head) are left out."""
     path = Path(weights_path).expanduser()
     if not path.is_file():
-        raise DataError(f"model.weights_path not found: {path}", "give a local weights file (nothing is downloaded)")
+        raise DataError(
+            f"model.weights_path not found: {path}", "give a local weights file (nothing is downloaded)"
+        )
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
@@ -52,7 +58,10 @@ def _load_weights(model: nn.Module, weights_path: str) -> None:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch/safetensors raise many types for a bad file
-        raise DataError(f"{path} is not a readable weights file ({type(exc).__name__})", "save a state_dict with torch.save or safetensors") from None
+        raise DataError(
+            f"{path} is not a readable weights file ({type(exc).__name__})",
+            "save a state_dict with torch.save or safetensors",
+        ) from None
     state = state.get("state_dict", state) if isinstance(state, dict) else state
     if not isinstance(state, dict):
         raise DataError(f"{path} does not hold a state dict", "save model.state_dict()")
@@ -60,7 +69,9 @@ def _load_weights(model: nn.Module, weights_path: str) -> None:
     own = model.state_dict()
     usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not usable:
-        raise DataError(f"{path}: no tensor matches the {type(model).__name__} architecture", "check model.arch")
+        raise DataError(
+            f"{path}: no tensor matches the {type(model).__name__} architecture", "check model.arch"
+        )
     model.load_state_dict(usable, strict=False)
 
 
@@ -68,7 +79,14 @@ def _first_conv_for(conv: nn.Conv2d, in_channels: int) -> nn.Conv2d:
     """A copy of ``conv`` for ``in_channels`` inputs; grayscale weights are the RGB weights summed."""
     if conv.in_channels == in_channels:
         return conv
-    new = nn.Conv2d(in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, bias=conv.bias is not None)
+    new = nn.Conv2d(
+        in_channels,
+        conv.out_channels,
+        conv.kernel_size,
+        conv.stride,
+        conv.padding,
+        bias=conv.bias is not None,
+    )
     with torch.no_grad():
         new.weight.copy_(conv.weight.sum(dim=1, keepdim=True).repeat(1, in_channels, 1, 1) / in_channels)
         if conv.bias is not None:
@@ -76,7 +94,9 @@ def _first_conv_for(conv: nn.Conv2d, in_channels: int) -> nn.Conv2d:
     return new
 
 
-def build_backbone(arch: str, num_classes: int, in_channels: int, weights_path: str | None = None, width: int = 32) -> nn.Module:
+def build_backbone(
+    arch: str, num_classes: int, in_channels: int, weights_path: str | None = None, width: int = 32
+) -> nn.Module:
     """The network for ``arch``: weights from scratch or ``weights_path``, never downloaded."""
     if arch not in ARCHITECTURES:
         raise ConfigError(f"model.arch={arch!r} is unknown", f"use one of {', '.join(ARCHITECTURES)}")
@@ -139,10 +159,14 @@ class ImageClassifier(L.LightningModule):
         images, labels = batch
         logits = self(images)
         self.log("val_loss", self.loss(logits, labels), prog_bar=True, batch_size=len(labels))
-        self.log("val_accuracy", (logits.argmax(1) == labels).float().mean(), prog_bar=True, batch_size=len(labels))
+        self.log(
+            "val_accuracy", (logits.argmax(1) == labels).float().mean(), prog_bar=True, batch_size=len(labels)
+        )
 
     def configure_optimizers(self) -> Any:
-        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        optimizer = torch.optim.AdamW(
+            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
         epochs = max(int(getattr(self.trainer, "max_epochs", 1) or 1), 1)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
         return {"optimizer": optimizer, "lr_scheduler": schedule}

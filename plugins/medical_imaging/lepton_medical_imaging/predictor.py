@@ -23,7 +23,9 @@ class ImageItem(BaseModel):
     """One image to classify."""
 
     model_config = ConfigDict(extra="forbid")
-    image: str = Field(min_length=1, description="The file's bytes (PNG, JPEG, BMP, TIFF or DICOM), base64-encoded.")
+    image: str = Field(
+        min_length=1, description="The file's bytes (PNG, JPEG, BMP, TIFF or DICOM), base64-encoded."
+    )
     gradcam: bool = Field(False, description="Also return a Grad-CAM heatmap of the predicted class.")
 
 
@@ -51,7 +53,9 @@ class MedicalImagePredictor(Predictor):
         self.channels = int(state["channels"])
         self.mean, self.std = list(state["mean"]), list(state["std"])
         dicom = state.get("dicom") or {}
-        self.dicom = DicomOptions(dicom.get("window_center"), dicom.get("window_width"), dicom.get("frame", "middle"))
+        self.dicom = DicomOptions(
+            dicom.get("window_center"), dicom.get("window_width"), dicom.get("frame", "middle")
+        )
 
     @classmethod
     def from_context(cls, ctx: DeployContext) -> MedicalImagePredictor:
@@ -69,7 +73,9 @@ class MedicalImagePredictor(Predictor):
     def preprocess(self, items: Sequence[ImageItem]) -> tuple[torch.Tensor, ...]:
         """Decode every item to uint8 at the training size and normalise as in training."""
         pixels = [
-            decode_any(decode_base64(item.image), self.size, self.channels, f"input item {index} (image)", self.dicom)
+            decode_any(
+                decode_base64(item.image), self.size, self.channels, f"input item {index} (image)", self.dicom
+            )
             for index, item in enumerate(items)
         ]
         stack = torch.from_numpy(np.stack(pixels).transpose(0, 3, 1, 2).copy())
@@ -79,7 +85,11 @@ class MedicalImagePredictor(Predictor):
         """Softmax probabilities and the most likely class."""
         probs = torch.softmax(torch.as_tensor(outputs).float(), dim=1).tolist()
         return [
-            {"label": self.class_names[int(np.argmax(p))], "probabilities": dict(zip(self.class_names, p)), "heatmap": None}
+            {
+                "label": self.class_names[int(np.argmax(p))],
+                "probabilities": dict(zip(self.class_names, p)),
+                "heatmap": None,
+            }
             for p in probs
         ]
 
@@ -97,7 +107,9 @@ class MedicalImagePredictor(Predictor):
             device = next(network.parameters()).device
             chosen = torch.tensor([self.class_names.index(results[i]["label"]) for i in wanted])
             heatmaps, _ = GradCAM(network)(inputs[0][wanted].to(device), chosen)
-            full = torch.nn.functional.interpolate(heatmaps[:, None], size=self.size, mode="bilinear", align_corners=False)
+            full = torch.nn.functional.interpolate(
+                heatmaps[:, None], size=self.size, mode="bilinear", align_corners=False
+            )
             for row, index in enumerate(wanted):
                 results[index]["heatmap"] = np.round(full[row, 0].clamp(0, 1).numpy(), 3).tolist()
         return results

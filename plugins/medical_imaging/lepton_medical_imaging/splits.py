@@ -66,27 +66,44 @@ def assign_splits(
     test = _carve(labels, patients, test_fraction, seed, class_names)
     split[test] = "test"
     rest = np.flatnonzero(~test)
-    val = _carve(labels[rest], None if patients is None else patients[rest], val_fraction / (1 - test_fraction), seed + 1, class_names)
+    val = _carve(
+        labels[rest],
+        None if patients is None else patients[rest],
+        val_fraction / (1 - test_fraction),
+        seed + 1,
+        class_names,
+    )
     split[rest[val]] = "val"
     return split
 
 
 def complete_given_splits(
-    split: np.ndarray, labels: np.ndarray, patients: np.ndarray | None, val_fraction: float, seed: int,
+    split: np.ndarray,
+    labels: np.ndarray,
+    patients: np.ndarray | None,
+    val_fraction: float,
+    seed: int,
     class_names: Sequence[str],
 ) -> np.ndarray:
     """Check the data's own split names; carve a validation split out of train when the data has none."""
     names = {str(s) for s in split}
     unknown = sorted(names - set(SPLITS))
     if unknown:
-        raise DataError(f"unknown split name(s) {', '.join(unknown)}", "use train, val and test in the split column")
+        raise DataError(
+            f"unknown split name(s) {', '.join(unknown)}", "use train, val and test in the split column"
+        )
     for needed in ("train", "test"):
         if needed not in names:
-            raise DataError(f"the data's own splits have no '{needed}' rows", f"add {needed} rows or drop the split column")
+            raise DataError(
+                f"the data's own splits have no '{needed}' rows",
+                f"add {needed} rows or drop the split column",
+            )
     split = split.astype(object).copy()
     if "val" not in names:
         rest = np.flatnonzero(split == "train")
-        val = _carve(labels[rest], None if patients is None else patients[rest], val_fraction, seed + 1, class_names)
+        val = _carve(
+            labels[rest], None if patients is None else patients[rest], val_fraction, seed + 1, class_names
+        )
         split[rest[val]] = "val"
     return split
 

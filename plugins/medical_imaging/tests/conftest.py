@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from lepton_medical_imaging.demo import make_demo_scans
+from PIL import Image
 
 
 def write_folder(root: Path, classes: dict[str, int], size: int = 24, seed: int = 0) -> Path:

@@ -9,7 +9,9 @@ from lepton_core.testing import check_plugin
 
 def test_medical_imaging_contract(tmp_path: Path) -> None:
     report = check_plugin(
-        "medical_imaging", tmp_path, overrides=["data.demo_images=96", "data.size=32", "model.width=8", "data.batch_size=16"]
+        "medical_imaging",
+        tmp_path,
+        overrides=["data.demo_images=96", "data.size=32", "model.width=8", "data.batch_size=16"],
     )
     metrics = report.tasks["image_classification"].metrics
     assert {"model", "logistic_pixels"} <= set(metrics)

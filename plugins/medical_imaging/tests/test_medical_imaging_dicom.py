@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lepton_medical_imaging.dicom import DicomOptions, decode_any, decode_dicom, is_dicom, write_dicom
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 from lepton_core.errors import ConfigError, DataError
-from lepton_medical_imaging.dicom import DicomOptions, decode_any, decode_dicom, is_dicom, write_dicom
 
 RAMP = np.arange(16, dtype=np.uint16).reshape(4, 4) * 100  # 0..1500
 

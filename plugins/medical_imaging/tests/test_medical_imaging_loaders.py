@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from lepton_core.errors import ConfigError, DataError
 from lepton_medical_imaging.data import MedicalImageDataModule, build_augmentation
 from lepton_medical_imaging.demo import write_demo_dicom
 from lepton_medical_imaging.dicom import write_dicom
+
+from lepton_core.errors import ConfigError, DataError
 
 
 def _setup(**kwargs: object) -> MedicalImageDataModule:
@@ -33,7 +33,7 @@ def test_demo_is_deterministic_and_stratified() -> None:
 def test_image_folder_multiclass_rgb(image_folder: Path) -> None:
     module = _setup(path=str(image_folder), channels=3)
     assert module.class_names == ("a", "b", "c")
-    images, labels = module.splits["train"]
+    images, _ = module.splits["train"]
     assert images.shape[1:] == (3, 16, 16)
     assert module.model_kwargs() == {"num_classes": 3, "in_channels": 3}
     batch, targets = next(iter(module.train_dataloader()))
@@ -98,15 +98,23 @@ def test_dicom_directory_with_patients(tmp_path: Path) -> None:
     import pandas as pd
 
     table = pd.read_csv(root / "labels.csv").set_index("file")
-    owners = {s: {table.loc[n, "patient_id"] for n in module.split_names[s]} for s in ("train", "val", "test")}
-    assert not (owners["train"] & owners["test"]) and not (owners["train"] & owners["val"]) and not (owners["val"] & owners["test"])
+    owners = {
+        s: {table.loc[n, "patient_id"] for n in module.split_names[s]} for s in ("train", "val", "test")
+    }
+    assert (
+        not (owners["train"] & owners["test"])
+        and not (owners["train"] & owners["val"])
+        and not (owners["val"] & owners["test"])
+    )
 
 
 def test_labels_csv_rows_naming_missing_files(tmp_path: Path) -> None:
     root = write_demo_dicom(tmp_path / "dicom", n_images=40, size=16, seed=1)
     with (root / "labels.csv").open("a") as handle:
         handle.write("ghost_1.dcm,lesion,P9\nghost_2.dcm,normal,P9\n")
-    with pytest.raises(DataError, match="2 row\\(s\\) name files that do not exist .*ghost_1.dcm, ghost_2.dcm"):
+    with pytest.raises(
+        DataError, match="2 row\\(s\\) name files that do not exist .*ghost_1.dcm, ghost_2.dcm"
+    ):
         _setup(path=str(root))
     module = _setup(path=str(root), on_error="skip")
     assert module.summary()["skipped files"] == 2
@@ -150,9 +158,12 @@ def test_npz_with_its_own_splits(tmp_path: Path, demo_arrays: tuple[np.ndarray, 
     images, labels = demo_arrays
     np.savez(
         tmp_path / "scans.npz",
-        train_images=images[:50], train_labels=labels[:50, None],
-        val_images=images[50:60], val_labels=labels[50:60, None],
-        test_images=images[60:], test_labels=labels[60:, None],
+        train_images=images[:50],
+        train_labels=labels[:50, None],
+        val_images=images[50:60],
+        val_labels=labels[50:60, None],
+        test_images=images[60:],
+        test_labels=labels[60:, None],
     )
     module = _setup(path=str(tmp_path / "scans.npz"), class_names=["normal", "lesion"])
     assert [len(module.splits[s][1]) for s in ("train", "val", "test")] == [50, 10, 20]
@@ -160,7 +171,7 @@ def test_npz_with_its_own_splits(tmp_path: Path, demo_arrays: tuple[np.ndarray, 
 
 
 def test_npz_problems(tmp_path: Path, demo_arrays: tuple[np.ndarray, np.ndarray]) -> None:
-    images, labels = demo_arrays
+    images, _ = demo_arrays
     np.savez(tmp_path / "keys.npz", x=images)
     with pytest.raises(DataError, match="has keys x; expected train_images"):
         _setup(path=str(tmp_path / "keys.npz"))

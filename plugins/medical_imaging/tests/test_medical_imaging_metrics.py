@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from lepton_medical_imaging.evaluation import classification_metrics, per_class_rates
 
 
@@ -21,7 +20,16 @@ def test_binary_metrics_names_and_interval() -> None:
     y = rng.integers(0, 2, 300)
     p1 = np.clip(0.5 + (y - 0.5) * 0.6 + rng.normal(0, 0.2, 300), 0.01, 0.99)
     metrics = classification_metrics(y, np.stack([1 - p1, p1], axis=1), ["normal", "lesion"], n_boot=100)
-    for key in ("roc_auc", "accuracy", "f1", "f1_macro", "ece", "balanced_accuracy", "sensitivity_lesion", "specificity_lesion"):
+    for key in (
+        "roc_auc",
+        "accuracy",
+        "f1",
+        "f1_macro",
+        "ece",
+        "balanced_accuracy",
+        "sensitivity_lesion",
+        "specificity_lesion",
+    ):
         assert key in metrics
     assert metrics["roc_auc_ci_low"] <= metrics["roc_auc"] <= metrics["roc_auc_ci_high"]
     assert metrics["sensitivity_lesion"] == metrics["specificity_normal"]

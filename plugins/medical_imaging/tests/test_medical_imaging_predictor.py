@@ -8,15 +8,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from lepton_core.errors import DataError
 from lepton_medical_imaging.data import png_base64
 from lepton_medical_imaging.dicom import write_dicom
 from lepton_medical_imaging.models import ARCHITECTURES, ImageClassifier, build_backbone
 from lepton_medical_imaging.predictor import MedicalImagePredictor
 
-STATE = {"class_names": ["normal", "lesion"], "size": [16, 16], "channels": 1, "mean": [0.4], "std": [0.2],
-         "dicom": {"window_center": None, "window_width": None, "frame": "middle"}}
+from lepton_core.errors import DataError
+
+STATE = {
+    "class_names": ["normal", "lesion"],
+    "size": [16, 16],
+    "channels": 1,
+    "mean": [0.4],
+    "std": [0.2],
+    "dicom": {"window_center": None, "window_width": None, "frame": "middle"},
+}
 
 
 @pytest.fixture
@@ -28,7 +34,9 @@ def predictor() -> MedicalImagePredictor:
 
 def test_png_and_dicom_items(predictor: MedicalImagePredictor, tmp_path: Path) -> None:
     png = png_base64(np.random.default_rng(0).integers(0, 255, (1, 20, 24), dtype=np.uint8))
-    dicom = base64.b64encode(write_dicom(tmp_path / "x.dcm", np.arange(400, dtype=np.uint16).reshape(20, 20)).read_bytes()).decode()
+    dicom = base64.b64encode(
+        write_dicom(tmp_path / "x.dcm", np.arange(400, dtype=np.uint16).reshape(20, 20)).read_bytes()
+    ).decode()
     out = predictor.predict([{"image": png}, {"image": dicom, "gradcam": True}])
     assert [set(o["probabilities"]) for o in out] == [{"normal", "lesion"}] * 2
     assert abs(sum(out[0]["probabilities"].values()) - 1) < 1e-6
@@ -58,7 +66,9 @@ def test_local_weights_file(tmp_path: Path) -> None:
 
     source = build_backbone("small_cnn", num_classes=5, in_channels=1, width=4)
     save_file(source.state_dict(), tmp_path / "w.safetensors")
-    loaded = ImageClassifier(num_classes=2, in_channels=1, width=4, weights_path=str(tmp_path / "w.safetensors"))
+    loaded = ImageClassifier(
+        num_classes=2, in_channels=1, width=4, weights_path=str(tmp_path / "w.safetensors")
+    )
     torch.testing.assert_close(loaded.backbone.features[0].weight, source.features[0].weight)
     with pytest.raises(DataError, match="weights_path not found"):
         ImageClassifier(num_classes=2, weights_path=str(tmp_path / "none.pt"))
