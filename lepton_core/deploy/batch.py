@@ -48,7 +48,7 @@ def predict_file(
     used = attach_runtime(loaded.path, loaded.manifest, predictor, runtime)
     kind = predictor.input_kind
     total = count_records(input_path, kind)
-    fields = list(predictor.input_model.model_fields)
+    fields = list(predictor.input_schema().get("properties", {})) or None
     validate = ItemValidator(predictor.input_model)
     predict_items = predictor.items_predictor()
     bar = Progress(
