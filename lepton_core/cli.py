@@ -110,8 +110,11 @@ def plugins() -> None:
 
     manager = get_plugin_manager()
     table = Table(title="Lepton plugins", title_justify="left")
-    for column in ("plugin", "distribution", "version", "tasks", "status", "loaded from"):
-        table.add_column(column)
+    for column in ("plugin", "distribution", "version"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("tasks")
+    table.add_column("status")
+    table.add_column("loaded from", overflow="fold")
     for name, record in sorted(manager.records.items()):
         tasks = ", ".join(
             f"{t}{' (default)' if t == record.info.default_task else ''}" for t in record.info.task_names()
