@@ -32,7 +32,7 @@ def lepton_describe() -> PluginInfo:
 
 
 @hookimpl
-def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation | None:
+def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation:
     """Score the task's model (or solver) beside its baselines on the held-out data."""
     if ctx.task == ROUTING:
         from lepton_logistics.routing.evaluate import evaluate_routing
@@ -42,7 +42,9 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Seq
         from lepton_logistics.eta.evaluate import evaluate_eta
 
         return evaluate_eta(ctx, datamodule, model, baselines)
-    return None
+    from lepton_core.forecasting import evaluate_forecasts
+
+    return evaluate_forecasts(ctx, datamodule, model, baselines, metrics=ctx.cfg.task.get("metrics"))
 
 
 @hookimpl

@@ -46,7 +46,7 @@ class GradientBoostingBaseline:
 
     name = "gradient_boosting"
 
-    def __init__(self, max_iter: int = 300, learning_rate: float = 0.1, seed: int = 0) -> None:
+    def __init__(self, max_iter: int = 100, learning_rate: float = 0.1, seed: int = 0) -> None:
         self.max_iter, self.learning_rate, self.seed = max_iter, learning_rate, seed
 
     def _matrix(self, datamodule: Any, split: str) -> np.ndarray:

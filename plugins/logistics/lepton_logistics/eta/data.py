@@ -20,23 +20,27 @@ class EtaDataModule(TabularDataModule):
     ``geo_pairs`` ("auto" finds ``<x>_lat``/``<x>_lon`` columns and pairs them in order) yields haversine
     distance and bearing; ``timestamp_column`` ("auto": ``time_column`` or the one date column) yields
     hour and weekday. ``distance_column`` is what the linear baseline uses (the derived haversine
-    distance when the table has none).
+    distance when the table has none). ``log_target`` learns log(y) when every training target is positive.
     """
 
     def __init__(
         self,
-        *args: Any,
+        path: str | None = None,
+        target: str | None = "delivery_minutes",
+        *,
         n_rows: int = 8000,
         geo_pairs: str | Sequence[Sequence[str]] | None = "auto",
         timestamp_column: str | None = "auto",
         distance_column: str | None = "distance_km",
+        log_target: bool = True,
         **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(path, target, **kwargs)
         self.n_rows = int(n_rows)
         self.geo_pairs = geo_pairs
         self.timestamp_column = timestamp_column
         self.distance_column = distance_column
+        self.log_target = log_target
         self.delivery_features = DeliveryFeatures()
         self.raw_columns: list[str] = []
         self._raw_frame_columns: list[str] = []
@@ -108,8 +112,11 @@ class EtaDataModule(TabularDataModule):
 
     def model_kwargs(self) -> dict[str, Any]:
         """Network sizes plus the training target's scale."""
-        y = self.targets["train"]
-        return {**super().model_kwargs(), "target_mean": float(y.mean()), "target_std": float(y.std() + 1e-6)}
+        y = self.targets["train"].astype(np.float64)
+        log_target = bool(self.log_target and y.min() > 0)
+        scaled = np.log(y) if log_target else y
+        return {**super().model_kwargs(), "target_mean": float(scaled.mean()), "target_std": float(scaled.std() + 1e-6),
+                "log_target": log_target}
 
     def summary(self) -> dict[str, Any]:
         """The core summary plus the derived features."""
