@@ -227,7 +227,7 @@ def generate_surfaces(n_train: int, n_test_good: int, n_test_defect: int, size: 
         rgb = np.clip(gray[None] * tint[:, None, None], 0.0, 1.0)
         return np.round(rgb * 255).astype(np.uint8)
 
-    train = np.stack([render(_texture(rng, size)) for _ in range(n_train)])
+    train = np.stack([render(_texture(rng, size)) for _ in range(n_train)] or [np.zeros((3, size, size), np.uint8)])[:n_train]
     images, kinds, masks = [], [], []
     for index in range(n_test_good + n_test_defect):
         surface = _texture(rng, size)

@@ -1,0 +1,20 @@
+"""The core's plugin contract kit, run on both manufacturing tasks with tiny demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lepton_core.testing import check_plugin, task_names
+
+TINY = {
+    "defect_detection": ["data.n_train=24", "data.n_test_good=8", "data.n_test_defect=8", "data.image_size=32",
+                         "model.base_channels=4"],
+    "predictive_maintenance": ["data.n_units=10", "data.n_test_units=4", "model.hidden_size=8"],
+}
+
+
+@pytest.mark.parametrize("task", task_names("manufacturing"))
+def test_manufacturing_contract(task: str, tmp_path: Path) -> None:
+    check_plugin("manufacturing", tmp_path, task=task, overrides=TINY)
