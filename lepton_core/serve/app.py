@@ -154,7 +154,11 @@ class PredictEndpoint:
             return 503, None, "server busy: queue full"
         except DataError as exc:
             return 422, None, _detail(["body"], exc.problem, "data_error")
-        return 200, json.dumps(outputs[0] if single else outputs, allow_nan=False), ()
+        try:
+            return 200, json.dumps(outputs[0] if single else outputs, allow_nan=False), ()
+        except ValueError:  # NaN/infinity out of the model: inputs beyond what it can compute with
+            problem = "the model's output is not a finite number for these inputs (values out of range?)"
+            return 422, None, _detail(["body"], problem, "non_finite_output")
 
 
 class MetricsMiddleware:
