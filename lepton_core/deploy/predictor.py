@@ -24,10 +24,11 @@ class Predictor:
     ``preprocess`` (items -> tuple of tensors, the module's positional inputs) and ``postprocess``
     (module outputs + items -> one dict per item). ``module`` is built by the plugin and receives the
     bundle's weights from the core. Tasks without weights (a solver) leave ``module`` as None and
-    override ``predict_items`` (or ``predict``). ``input_kind`` tells ``lepton predict`` how to read input files:
+    override ``predict_items`` (or ``predict``). ``input_kind`` tells ``lepton predict`` how to read
+    input files:
 
-    - ``"table"``: each CSV/Parquet row becomes one item whose keys are the input model's fields (other
-      columns are dropped; an empty cell arrives as None). Flat scalar fields only.
+    - ``"table"``: each CSV/Parquet row becomes one item keyed by the input schema's field names (aliases
+      when set); other columns are dropped and an empty cell arrives as None. Flat scalar fields only.
     - ``"image"``: each file of an image folder becomes one item ``{image_field: <base64 of the file's
       bytes>}`` (``image_field`` defaults to ``"image"``; standard base64, no ``data:`` prefix). HTTP clients
       send the same shape. Declare ``image: str`` in the input model and decode it in ``preprocess`` with
