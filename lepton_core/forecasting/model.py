@@ -1,4 +1,4 @@
-"""A global neural forecaster: one MLP (N-BEATS-style residual blocks) over lag windows of every series.
+"""A global neural forecaster: a small ensemble of MLPs (N-BEATS-style residual blocks) over lag windows of every series.
 
 Each window is scaled on its own (location = mean of the observed history, scale = its standard
 deviation, floored at 10% of its mean absolute value; a window whose history is all zero is scaled by
@@ -50,6 +50,36 @@ class ResidualBlock(nn.Module):
         return x + self.net(x)
 
 
+class ForecastMember(nn.Module):
+    """One network of the ensemble: residual MLP head plus a linear skip from the scaled history."""
+
+    def __init__(
+        self, in_features: int, input_size: int, horizon: int, n_quantiles: int, hidden: int, n_blocks: int, dropout: float, season: int
+    ) -> None:
+        super().__init__()
+        self.horizon, self.n_quantiles = horizon, n_quantiles
+        self.encoder = nn.Linear(in_features, hidden)
+        self.blocks = nn.Sequential(*(ResidualBlock(hidden, dropout) for _ in range(n_blocks)))
+        self.head = nn.Sequential(nn.LayerNorm(hidden), nn.ReLU(), nn.Linear(hidden, horizon * n_quantiles))
+        self.skip = nn.Linear(input_size, horizon)
+        self._start_at_seasonal_naive(season if 1 <= season <= input_size else 1, input_size)
+
+    def _start_at_seasonal_naive(self, season: int, input_size: int) -> None:
+        """Initialise the skip path to the seasonal naive forecast and the head to zero."""
+        with torch.no_grad():
+            self.skip.weight.zero_()
+            self.skip.bias.zero_()
+            for step in range(self.horizon):
+                self.skip.weight[step, input_size - season + step % season] = 1.0
+            self.head[-1].weight.zero_()
+            self.head[-1].bias.zero_()
+
+    def forward(self, features: torch.Tensor, scaled: torch.Tensor) -> torch.Tensor:
+        """Scaled quantile forecasts (batch, horizon, Q), sorted along the quantiles."""
+        out = self.head(self.blocks(self.encoder(features))).view(-1, self.horizon, self.n_quantiles)
+        return torch.sort(out + self.skip(scaled).unsqueeze(-1), dim=-1).values
+
+
 class GlobalForecaster(L.LightningModule):
     """Quantile forecasts of the next ``horizon`` steps from the last ``input_size`` values of any series."""
 
@@ -61,9 +91,10 @@ class GlobalForecaster(L.LightningModule):
         n_calendar: int = 0,
         season_length: int = 1,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
-        hidden: int = 256,
+        hidden: int = 128,
         n_blocks: int = 3,
-        dropout: float = 0.1,
+        dropout: float = 0.2,
+        n_members: int = 5,
         lr: float = 1e-3,
         weight_decay: float = 1e-5,
         cpu_threads: int | None = 1,
@@ -78,22 +109,10 @@ class GlobalForecaster(L.LightningModule):
         self.median_index = levels.index(0.5)
         self.register_buffer("quantile_levels", torch.tensor(levels), persistent=False)
         in_features = 2 * input_size + (input_size + horizon) * n_covariates + n_calendar
-        self.encoder = nn.Linear(in_features, hidden)
-        self.blocks = nn.Sequential(*(ResidualBlock(hidden, dropout) for _ in range(n_blocks)))
-        self.head = nn.Sequential(nn.LayerNorm(hidden), nn.ReLU(), nn.Linear(hidden, horizon * self.n_quantiles))
-        self.skip = nn.Linear(input_size, horizon)
-        self._start_at_seasonal_naive(int(season_length))
-
-    def _start_at_seasonal_naive(self, season: int) -> None:
-        """Initialise the skip path to the seasonal naive forecast and the network's head to zero."""
-        season = season if 1 <= season <= self.input_size else 1
-        with torch.no_grad():
-            self.skip.weight.zero_()
-            self.skip.bias.zero_()
-            for step in range(self.horizon):
-                self.skip.weight[step, self.input_size - season + step % season] = 1.0
-            self.head[-1].weight.zero_()
-            self.head[-1].bias.zero_()
+        self.members = nn.ModuleList(
+            ForecastMember(in_features, input_size, horizon, self.n_quantiles, hidden, n_blocks, dropout, int(season_length))
+            for _ in range(int(n_members))
+        )
 
     @staticmethod
     def window_scale(history: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -105,16 +124,21 @@ class GlobalForecaster(L.LightningModule):
         scale = torch.maximum(std, 0.1 * mean_abs)
         return loc, torch.where(mean_abs > 0, scale, torch.ones_like(scale))
 
-    def scaled_forward(
+    def member_forward(
         self, history: torch.Tensor, mask: torch.Tensor, covariates: torch.Tensor, calendar: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Scaled quantile forecasts (batch, horizon, Q) with the windows' location and scale."""
+        """Each member's scaled quantile forecasts (members, batch, horizon, Q), with the windows' location and scale."""
         loc, scale = self.window_scale(history, mask)
         scaled = (history - loc) / scale * mask
         features = torch.cat([scaled, mask, covariates.flatten(1), calendar], dim=1)
-        hidden = self.blocks(self.encoder(features))
-        out = self.head(hidden).view(-1, self.horizon, self.n_quantiles) + self.skip(scaled).unsqueeze(-1)
-        return torch.sort(out, dim=-1).values, loc, scale
+        return torch.stack([member(features, scaled) for member in self.members]), loc, scale
+
+    def scaled_forward(
+        self, history: torch.Tensor, mask: torch.Tensor, covariates: torch.Tensor, calendar: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The ensemble's scaled quantile forecasts (batch, horizon, Q): the mean of the members' sorted quantiles."""
+        outs, loc, scale = self.member_forward(history, mask, covariates, calendar)
+        return outs.mean(0), loc, scale
 
     def forward(
         self, history: torch.Tensor, mask: torch.Tensor, covariates: torch.Tensor, calendar: torch.Tensor
@@ -131,8 +155,8 @@ class GlobalForecaster(L.LightningModule):
 
     def _loss(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
         history, mask, covariates, calendar, target = batch
-        out, loc, scale = self.scaled_forward(history, mask, covariates, calendar)
-        return pinball((target - loc) / scale, out, self.quantile_levels)
+        outs, loc, scale = self.member_forward(history, mask, covariates, calendar)
+        return pinball(((target - loc) / scale).unsqueeze(0).expand(outs.shape[:-1]), outs, self.quantile_levels)
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         loss = self._loss(batch)
