@@ -64,16 +64,17 @@ class EtaDataModule(TabularDataModule):
         return DeliveryFeatures(pairs, stamp)
 
     def load_frame(self) -> pd.DataFrame:
-        """The raw table plus derived features; the raw timestamp is replaced by hour/weekday."""
+        """The raw table plus derived features (the raw timestamp stays for the predictor's input rows)."""
         frame = super().load_frame()
         self.delivery_features = self._resolve_features(frame)
-        stamp = self.delivery_features.time_column
-        if stamp and stamp != self.time_column and stamp not in self.drop:
-            self.drop = [*self.drop, stamp]
         if "day_of_week" in self.delivery_features.derived_columns and "day_of_week" not in self.categorical:
             self.categorical = [*self.categorical, "day_of_week"]
         self._raw_frame_columns = [str(c) for c in frame.columns]
         return self.delivery_features.add_to(frame)
+
+    def feature_columns(self, frame: pd.DataFrame) -> list[str]:
+        """The core's feature columns without the raw timestamp (its hour/weekday are the features)."""
+        return [c for c in super().feature_columns(frame) if c != self.delivery_features.time_column]
 
     def split_indices(self, frame: pd.DataFrame, y: np.ndarray) -> dict[str, np.ndarray]:
         """The core's split, remembered so raw rows (with their timestamp) can be given back."""
