@@ -35,7 +35,9 @@ def test_manifest_records_versions_schema_example_and_hashes(example_run: Path) 
     manifest = verify_bundle(example_run / "bundle")
     assert manifest["plugin"]["name"] == "example" and manifest["task"] == "classify"
     assert {"lepton_core", "torch", "python", "contract"} <= set(manifest["versions"])
-    assert set(manifest["files"]) == {"config.yaml", "preprocess.json", "metrics.json", "model_card.md", "weights.safetensors"}
+    assert set(manifest["files"]) == {
+        "config.yaml", "preprocess.json", "metrics.json", "model_card.md", "weights.safetensors", "drift_reference.json"
+    }
     for name, digest in manifest["files"].items():
         assert file_sha256(example_run / "bundle" / name) == digest
     assert set(manifest["input_schema"]["properties"]) == {"x1", "x2"}
