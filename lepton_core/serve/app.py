@@ -98,7 +98,7 @@ class PredictEndpoint:
         request_id = _request_id(given.decode("latin-1") if given else None)
         try:
             status, payload, extra = await self._answer(headers, receive, request_id)
-        except Exception as exc:  # noqa: BLE001 - opaque to the client, full traceback in the log
+        except Exception as exc:  # opaque to the client, full traceback in the log
             log.error("request %s failed", request_id, exc_info=exc)
             status, payload, extra = 500, None, ()
         if payload is None:
@@ -244,7 +244,7 @@ def create_app(loaded: Any, runtime: str, settings: ServeSettings | None = None)
     async def finish_loading() -> None:
         try:
             await asyncio.to_thread(warm_up)
-        except Exception:  # noqa: BLE001 - logged; the server stays unready
+        except Exception:  # logged; the server stays unready
             log.exception("warm-up failed; /readyz stays 503")
             state["error"] = "warm-up failed (see the server log)"
             return
