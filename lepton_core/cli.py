@@ -57,6 +57,7 @@ def _hydra(args: list[str]) -> None:
     argv = sys.argv
     # argv[0] stays the real script: Lightning's DDP launcher re-runs it for the other ranks (see main()).
     sys.argv = [argv[0] if os.path.isfile(argv[0]) else "lepton", *hydra_args]
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing: main() turns it into one line
     try:
         hydra_main()
     finally:
@@ -229,6 +230,25 @@ def export(
     )
 
 
+def _hydra_config_error(exc: Exception) -> LeptonError | None:
+    """A Hydra composition or instantiation error as a one-line ConfigError; None for other exceptions."""
+    errors = sys.modules.get("hydra.errors")
+    if errors is None or not isinstance(exc, errors.HydraException):
+        return None
+    from lepton_core.errors import ConfigError
+
+    text = str(exc).split("Config search path:")[0]
+    if "Available options in" in text:
+        head, options = text.split("Available options in", 1)
+        group, _, names = options.partition(":")
+        text = f"{head} (available in{group}: {', '.join(names.split())})"
+    cause = exc.__cause__
+    if cause is not None and type(cause).__module__.startswith("omegaconf") and str(cause).strip():
+        text += f" ({str(cause).splitlines()[0]})"
+    problem = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    return ConfigError(problem, "check the overrides; `lepton config plugin=NAME` prints the composed config")
+
+
 def main() -> None:
     """Console entry point: one-line errors with the documented exit codes, tracebacks only with --debug."""
     try:
@@ -253,13 +273,15 @@ def main() -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a clean one-line error
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
         if os.environ.get("LEPTON_DEBUG"):
             raise
+        if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):  # click usage
+            typer.echo(f"error: {exc.format_message()} (see `lepton --help`)", err=True)
+            sys.exit(exc.exit_code)
+        config_error = _hydra_config_error(exc)
+        if config_error is not None:
+            typer.echo(f"error: {config_error}", err=True)
+            sys.exit(config_error.exit_code)
         typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (rerun with `lepton --debug ...` for the traceback)", err=True)
         sys.exit(1)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from lepton_core.errors import ConfigError
 from lepton_core.hooks.specs import RunContext
 
 
@@ -17,9 +18,22 @@ def _instantiate_all(group: DictConfig | None) -> list[Any]:
     return [instantiate(c) for c in group.values() if c is not None and "_target_" in c]
 
 
+INTEGER_TRAINER_KEYS = ("max_epochs", "min_epochs", "max_steps", "log_every_n_steps", "num_nodes")
+
+
+def _check_trainer(trainer_cfg: DictConfig) -> None:
+    """Whole-number trainer options must be integers (Lightning would fail later with a bare assertion)."""
+    for key in INTEGER_TRAINER_KEYS:
+        value = trainer_cfg.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"trainer.{key}={value!r} is not a whole number", f"set trainer.{key} to an integer")
+
+
 def build_trainer(ctx: RunContext) -> Any:
     """Instantiate ``cfg.trainer`` with the run's callbacks and loggers."""
     from hydra.utils import instantiate
+
+    _check_trainer(ctx.cfg.trainer)
 
     callbacks = _instantiate_all(ctx.cfg.get("callbacks"))
     loggers = _instantiate_all(ctx.cfg.get("logger"))
