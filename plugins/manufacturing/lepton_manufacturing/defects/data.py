@@ -62,6 +62,7 @@ class DefectDataModule(L.LightningDataModule):
         n_train: int = 240,
         n_test_good: int = 80,
         n_test_defect: int = 80,
+        defect_strength: float = 1.0,
         batch_size: int = 32,
         seed: int = 0,
     ) -> None:
@@ -76,6 +77,7 @@ class DefectDataModule(L.LightningDataModule):
         self.val_fraction, self.calibration_fraction = val_fraction, calibration_fraction
         self.test_normal_fraction = test_normal_fraction
         self.n_train, self.n_test_good, self.n_test_defect = n_train, n_test_good, n_test_defect
+        self.defect_strength = defect_strength
         self.batch_size, self.seed = batch_size, seed
         self.sets: dict[str, ImageSet] = {}
 
@@ -85,7 +87,9 @@ class DefectDataModule(L.LightningDataModule):
             return
         rng = np.random.default_rng(self.seed)
         if self.path is None:
-            normals, labelled = generate_surfaces(self.n_train, self.n_test_good, self.n_test_defect, self.image_size or 64, self.seed)
+            normals, labelled = generate_surfaces(
+                self.n_train, self.n_test_good, self.n_test_defect, self.image_size or 64, self.seed, self.defect_strength
+            )
             self.source = "generated brushed-metal surfaces"
         else:
             normals, labelled, used = read_parts(

@@ -27,8 +27,8 @@ class SurfaceAutoencoder(L.LightningModule):
 
     Four stride-2 convolutions bring the image to 1/16 of its side, a dense bottleneck of ``latent_dim``
     values forces the network to learn what normal parts look like, and mirrored transposed convolutions
-    rebuild it. The loss is the mean squared error per pixel plus ``beta`` x KL divergence per pixel
-    (``beta`` = 2 sigma² of a Gaussian decoder with pixel noise sigma). ``forward`` (what the bundle runs) reconstructs from the latent mean and returns
+    rebuild it. The loss is the per-pixel mean squared error plus ``beta`` x the KL divergence per pixel.
+    ``forward`` (what the bundle runs) reconstructs from the latent mean and returns
     ``(image scores, heatmaps)`` from the per-pixel squared error.
     """
 
@@ -38,8 +38,8 @@ class SurfaceAutoencoder(L.LightningModule):
         image_size: int = 64,
         variational: bool = True,
         base_channels: int = 32,
-        latent_dim: int = 64,
-        beta: float = 0.01,
+        latent_dim: int = 128,
+        beta: float = 0.001,
         smoothing_sigma: float = 2.0,
         lr: float = 2e-3,
         weight_decay: float = 0.0,

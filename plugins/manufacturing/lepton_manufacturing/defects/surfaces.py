@@ -186,11 +186,15 @@ def read_parts(
 
 
 def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
-    """Brushed-metal surface in 0..1: oriented stripes with random phase, smooth shading and grain."""
+    """Brushed-metal surface in 0..1: stripes of random direction, pitch and phase, smooth shading and grain.
+
+    The random direction makes normal parts vary in a way a per-pixel model cannot follow (each pixel sees
+    the whole stripe amplitude), while a convolutional model can learn it.
+    """
     y, x = np.mgrid[0:size, 0:size] / size
-    angle = rng.normal(0.6, 0.05)
-    frequency = rng.uniform(7.0, 9.0)
-    stripes = 0.08 * np.sin(2 * np.pi * frequency * (x * np.cos(angle) + y * np.sin(angle)) + rng.uniform(0, 2 * np.pi))
+    angle = rng.uniform(0.0, np.pi)
+    frequency = rng.uniform(4.0, 8.0)
+    stripes = 0.1 * np.sin(2 * np.pi * frequency * (x * np.cos(angle) + y * np.sin(angle)) + rng.uniform(0, 2 * np.pi))
     shading = rng.uniform(-0.06, 0.06) * (x - 0.5) + rng.uniform(-0.06, 0.06) * (y - 0.5)
     grain = rng.normal(0.0, 0.025, (size, size))
     return 0.55 + rng.uniform(-0.04, 0.04) + stripes + shading + grain
@@ -206,7 +210,7 @@ def _scratch(rng: np.random.Generator, size: int) -> np.ndarray:
     across = -(x - cx) * np.sin(angle) + (y - cy) * np.cos(angle)
     width = rng.uniform(0.6, 1.2)
     line = np.exp(-0.5 * (across / width) ** 2) * (np.abs(along) <= half)
-    return line * rng.choice([-1.0, 1.0]) * rng.uniform(0.2, 0.35)
+    return line * rng.choice([-1.0, 1.0]) * rng.uniform(0.12, 0.21)
 
 
 def _spot(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -215,11 +219,16 @@ def _spot(rng: np.random.Generator, size: int) -> np.ndarray:
     cx, cy = rng.uniform(0.2, 0.8, 2) * size
     radius = rng.uniform(0.03, 0.07) * size
     blob = np.exp(-0.5 * ((x - cx) ** 2 + (y - cy) ** 2) / radius**2)
-    return blob * rng.choice([-1.0, 1.0]) * rng.uniform(0.2, 0.35)
+    return blob * rng.choice([-1.0, 1.0]) * rng.uniform(0.12, 0.21)
 
 
-def generate_surfaces(n_train: int, n_test_good: int, n_test_defect: int, size: int, seed: int) -> tuple[ImageSet, ImageSet]:
-    """Deterministic demo parts: normal brushed-metal surfaces to train on; a test set with scratches and spots."""
+def generate_surfaces(
+    n_train: int, n_test_good: int, n_test_defect: int, size: int, seed: int, defect_strength: float = 1.0
+) -> tuple[ImageSet, ImageSet]:
+    """Deterministic demo parts: normal brushed-metal surfaces to train on; a test set with scratches and spots.
+
+    ``defect_strength`` scales the defects' contrast (1.0: 0.12-0.21 of the full intensity range).
+    """
     rng = np.random.default_rng(seed)
     tint = np.array([0.92, 0.96, 1.0])
 
@@ -232,10 +241,10 @@ def generate_surfaces(n_train: int, n_test_good: int, n_test_defect: int, size: 
     for index in range(n_test_good + n_test_defect):
         surface = _texture(rng, size)
         kind = GOOD if index < n_test_good else ("scratch" if index % 2 else "spot")
-        change = np.zeros_like(surface) if kind == GOOD else (_scratch if kind == "scratch" else _spot)(rng, size)
+        change = np.zeros_like(surface) if kind == GOOD else (_scratch if kind == "scratch" else _spot)(rng, size) * defect_strength
         images.append(render(surface + change))
         kinds.append(kind)
-        masks.append((np.abs(change) > 0.05).astype(np.uint8))
+        masks.append((np.abs(change) > 0.03 * defect_strength).astype(np.uint8))
     labels = np.asarray([k != GOOD for k in kinds], dtype=np.int64)
     train_set = ImageSet(train, np.zeros(n_train, np.int64), [GOOD] * n_train, [f"train/good/{i:03d}.png" for i in range(n_train)])
     names = [f"test/{k}/{i:03d}.png" for i, k in enumerate(kinds)]

@@ -39,7 +39,7 @@ def choose_threshold(
     scores, labels = np.asarray(scores, float), np.asarray(labels, int)
     if method == "quantile" or labels.sum() == 0:
         value = float(np.quantile(scores[labels == 0], normal_quantile))
-        why = f"{normal_quantile:.0%} quantile of {int((labels == 0).sum())} normal validation scores"
+        why = f"{normal_quantile:.0%} quantile of {int((labels == 0).sum())} normal calibration scores"
         return {"threshold": value, "method": "quantile", "rule": why}
     candidates = _candidates(scores)
     flagged = scores[None, :] >= candidates[:, None]
@@ -49,11 +49,11 @@ def choose_threshold(
     if method == "f1":
         f1 = 2 * true_pos / np.maximum(2 * true_pos + false_pos + missed, 1)
         best = int(np.argmax(f1))
-        why = f"best F1 ({f1[best]:.3f}) on {len(labels)} validation images"
+        why = f"best F1 ({f1[best]:.3f}) on {len(labels)} calibration images"
     else:
         cost = cost_missed_defect * missed + cost_false_reject * false_pos
         best = int(np.argmin(cost))
-        why = (f"lowest cost on {len(labels)} validation images (missed defect = {cost_missed_defect:g}, "
+        why = (f"lowest cost on {len(labels)} calibration images (missed defect = {cost_missed_defect:g}, "
                f"false reject = {cost_false_reject:g}; total {cost[best]:g})")
     return {"threshold": float(candidates[best]), "method": method, "rule": why}
 
