@@ -35,7 +35,9 @@ def _refused(process) -> str:
 @pytest.fixture(scope="module")
 def eta_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("eta")
-    process = run_lepton(["run", "plugin=logistics", "debug=smoke", "data.n_rows=600"], out)
+    process = run_lepton(
+        ["run", "plugin=logistics", "debug=smoke", "data.n_rows=600", "baselines.gradient_boosting.max_iter=20"], out
+    )
     return _ok(process, out, "eta")
 
 

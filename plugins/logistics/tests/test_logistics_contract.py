@@ -9,7 +9,7 @@ import pytest
 from lepton_core.testing import check_plugin, task_names
 
 SMALL = {
-    "eta": ["data.n_rows=600"],
+    "eta": ["data.n_rows=600", "baselines.gradient_boosting.max_iter=20"],
     "demand_forecasting": ["data.demo.n_hubs=3", "data.demo.n_days=200"],
     "route_optimization": ["data.n_orders=10", "data.n_vehicles=3", "task.time_limit_s=0.5"],
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from lepton_core import Evaluation, RunContext, Table
@@ -16,7 +17,10 @@ from lepton_logistics.routing.plots import route_map
 def settings_from_config(task_cfg: Any) -> RoutingSettings:
     """RoutingSettings from the ``task`` section (keys it does not set keep their defaults)."""
     names = {f.name for f in fields(RoutingSettings)}
-    return RoutingSettings(**{k: task_cfg[k] for k in names if task_cfg.get(k) is not None})
+    values = {k: task_cfg[k] for k in names if task_cfg.get(k) is not None}
+    if values.get("eta_bundle"):
+        values["eta_bundle"] = str(Path(str(values["eta_bundle"])).expanduser().resolve())
+    return RoutingSettings(**values)
 
 
 def evaluate_routing(ctx: RunContext, datamodule: Any, baselines: Sequence[Any]) -> Evaluation:

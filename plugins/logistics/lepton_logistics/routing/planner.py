@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,9 @@ def travel_matrices(problem: RoutingProblem, settings: RoutingSettings) -> Trave
     return matrices_from_eta(problem, predictor, state, settings.road_factor, settings.departure_hour, settings.weekday)
 
 
+@lru_cache(maxsize=4)
 def _eta_predictor(path: str) -> tuple[Any, dict[str, Any]]:
+    """The eta bundle's predictor and state, loaded (and hash-verified) once per path."""
     from lepton_core.bundle import load_bundle
 
     if not Path(path).is_dir():
