@@ -96,3 +96,18 @@ def test_predictor_answers_with_the_output_schema_and_refuses_bad_items() -> Non
     bad["orders"][0]["lat"] = 95.0
     with pytest.raises(DataError, match="latitude 95 is outside"):
         predictor.predict([bad])
+
+
+def test_order_table_plus_fleet_config_makes_a_problem(tmp_path) -> None:
+    import pandas as pd
+
+    from lepton_logistics.routing.problem import read_problem
+
+    orders = pd.DataFrame([o.model_dump() for o in generate_problem(n_orders=5, seed=0).orders])
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    fleet = {"n_vehicles": 2, "vehicle_capacity": 20.0, "depot_lat": 52.5, "depot_lon": 13.4,
+             "depot_open_min": 0.0, "depot_close_min": 600.0}
+    problem = read_problem(tmp_path / "orders.csv", fleet)
+    assert len(problem.orders) == 5 and [v.capacity for v in problem.vehicles] == [20.0, 20.0]
+    with pytest.raises(DataError, match="order table without a depot"):
+        read_problem(tmp_path / "orders.csv", {**fleet, "depot_lat": None})
