@@ -22,6 +22,7 @@ from lepton_logistics.eta.demo import generate_city_deliveries
 
 def run_eta(out: Path, extra: list[str]) -> tuple[dict, float]:
     """One default eta run; (metrics, wall seconds)."""
+    out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     process = run_lepton(["run", "plugin=logistics", "task=eta", "callbacks.progress_bar=null", *extra], out, timeout=3600)
     if process.returncode != 0:
