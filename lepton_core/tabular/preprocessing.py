@@ -173,6 +173,11 @@ class TabularPreprocessor:
             median = float(values.median())
             filled = values.fillna(median)
             std = float(filled.std(ddof=0))
+            if not math.isfinite(std) or not math.isfinite(float(filled.mean())):
+                raise DataError(
+                    f"column '{column}' has values too large to compute with (up to {values.abs().max():.3g})",
+                    f"rescale '{column}' (e.g. to thousands) or cap its outliers",
+                )
             self.median[column], self.mean[column] = median, float(filled.mean())
             self.std[column] = std if std > 1e-12 else 1.0
             if values.isna().any():
