@@ -246,6 +246,8 @@ def _hydra_config_error(exc: Exception) -> LeptonError | None:
     if cause is not None and type(cause).__module__.startswith("omegaconf") and str(cause).strip():
         text += f" ({str(cause).splitlines()[0]})"
     problem = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    if getattr(exc, "override", None):
+        problem = f"cannot parse the override '{exc.override}': {problem}"
     return ConfigError(problem, "check the overrides; `lepton config plugin=NAME` prints the composed config")
 
 
