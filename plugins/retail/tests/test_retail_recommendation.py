@@ -40,6 +40,14 @@ def test_movielens_ratings_dat_layout(tmp_path: Path) -> None:
     assert len(normalise_interactions(read_interactions(path))) == 6
 
 
+def test_movielens_u_data_through_the_datamodule(tmp_path: Path) -> None:
+    frame = make_interactions(n_users=120, n_items=50, seed=4)
+    (tmp_path / "u.data").write_text(frame.to_csv(sep="\t", header=False, index=False))
+    module = InteractionsDataModule(path=str(tmp_path / "u.data"), min_rating=3)
+    module.setup()
+    assert module.n_users == 120 and module.interactions == int((frame["rating"] >= 3).sum())
+
+
 def test_empty_interactions_file_is_a_data_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("")
