@@ -1,4 +1,4 @@
-"""Choose the score threshold above which a part is rejected, on validation scores."""
+"""Choose the score threshold above which a part is rejected, on calibration scores (normal and defective)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ def choose_threshold(
 ) -> dict[str, Any]:
     """Pick a threshold (reject when score >= threshold) and say how it was picked.
 
-    ``f1``: the best F1 on the validation images; ``cost``: the lowest total cost of missed defects and
-    false rejects; ``quantile``: the ``normal_quantile`` of normal validation scores (no defects needed).
-    Without defective validation images, every method falls back to ``quantile``.
+    ``f1``: the best F1 on the calibration images; ``cost``: the lowest total cost of missed defects and
+    false rejects; ``quantile``: the ``normal_quantile`` of normal calibration scores (no defects needed).
+    Without defective calibration images, every method falls back to ``quantile``.
     """
     if method not in METHODS:
         raise ConfigError(f"unknown task.threshold.method '{method}'", f"use one of {', '.join(METHODS)}")

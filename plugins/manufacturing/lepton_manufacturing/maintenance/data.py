@@ -55,7 +55,7 @@ class MaintenanceDataModule(L.LightningDataModule):
         unit_column: str = "unit",
         time_column: str = "cycle",
         sensor_columns: list[str] | None = None,
-        window: int = 30,
+        window: int = 40,
         stride: int = 2,
         rul_cap: float = 125.0,
         val_fraction: float = 0.2,
