@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from lepton_core.deploy.predictor import Predictor
 from lepton_core.errors import DataError
 from lepton_core.forecasting.calendar import calendar_features
+from lepton_core.forecasting.series import format_timestamp
 from lepton_core.hooks.specs import DeployContext
 
 __all__ = ["ForecastPredictor", "SeriesForecast", "SeriesHistory"]
@@ -142,7 +143,7 @@ class ForecastPredictor(Predictor):
             results.append(
                 {
                     "unique_id": item.unique_id,
-                    "ds": [str(t) for t in stamps],
+                    "ds": [format_timestamp(t) for t in stamps],
                     "forecast": [float(v) for v in forecast[:, self.median_index]],
                     "quantiles": {f"{q:g}": [float(v) for v in forecast[:, j]] for j, q in enumerate(self.levels)},
                 }

@@ -30,6 +30,7 @@ from lepton_core.errors import ConfigError, DataError
 
 __all__ = [
     "MissingRule",
+    "format_timestamp",
     "PreparedSeries",
     "ShortSeriesRule",
     "infer_frequency",
@@ -58,6 +59,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if frame.empty:
         raise DataError(f"{path} has no data rows", "provide a file with data rows")
     return frame
+
+
+def format_timestamp(stamp: pd.Timestamp) -> str:
+    """ISO text of a timestamp: the date alone at midnight ('2024-05-01'), else date and time."""
+    return str(stamp.date()) if stamp == stamp.normalize() else stamp.isoformat()
 
 
 def _base_freq(freq: str) -> str:

@@ -32,7 +32,14 @@ import torch
 from lepton_core.data.tensor_batches import TensorBatchLoader
 from lepton_core.errors import ConfigError
 from lepton_core.forecasting.calendar import calendar_feature_count, calendar_features
-from lepton_core.forecasting.series import MissingRule, PreparedSeries, ShortSeriesRule, prepare_series, read_table
+from lepton_core.forecasting.series import (
+    MissingRule,
+    PreparedSeries,
+    ShortSeriesRule,
+    format_timestamp,
+    prepare_series,
+    read_table,
+)
 
 __all__ = ["ForecastDataModule", "WindowBatch", "build_windows", "minimum_length"]
 
@@ -268,7 +275,7 @@ class ForecastDataModule(L.LightningDataModule):
             examples.append(
                 {
                     "unique_id": self.series.ids[index],
-                    "ds": [str(t) for t in stamps[start:origin]],
+                    "ds": [format_timestamp(t) for t in stamps[start:origin]],
                     "y": [float(v) for v in self.series.values[index][start:origin]],
                     "covariates": {
                         name: [float(v) for v in covariates[start : origin + self.horizon, j]]

@@ -178,7 +178,7 @@ def test_predictor_builds_inputs_like_the_windows() -> None:
     outputs = predictor.predict(example)
     expected = model(*module.windows([o[:1] for o in module.test_origins]).inputs()).detach()
     assert np.allclose(outputs[0]["forecast"], expected[0, :, 1].numpy(), atol=1e-4)
-    assert outputs[0]["ds"][0] == "2024-04-03 00:00:00" and set(outputs[0]["quantiles"]) == {"0.1", "0.5", "0.9"}
+    assert outputs[0]["ds"][0] == "2024-04-03" and set(outputs[0]["quantiles"]) == {"0.1", "0.5", "0.9"}
     short = dict(example[0], ds=example[0]["ds"][-3:], y=example[0]["y"][-3:], covariates={"promo": [0.0] * 10})
     assert len(predictor.predict([short])[0]["forecast"]) == 7
     with pytest.raises(DataError, match=r"covariate 'promo' has 3 values, needs 10"):
