@@ -158,7 +158,7 @@ def test_datamodule_random_and_time_splits() -> None:
     assert sum(sizes.values()) == 300 and sizes["test"] == 45
     assert "day" not in dm.frames["train"].columns and "id" in dm.frames["train"].columns
     assert dm.preprocessor.columns == ["income", "age", "city"]
-    x_num, x_cat, y = next(iter(dm.train_dataloader()))
+    x_num, _, y = next(iter(dm.train_dataloader()))
     assert x_num.shape == (64, 3) and y.dtype == torch.float32
     timed = EtaData(target="eta", time_column="day", id_column="id")
     timed.setup()
@@ -184,7 +184,7 @@ def test_datamodule_errors() -> None:
 class EtaPredictor(TabularPredictor):
     """Returns the raw output."""
 
-    def postprocess(self, outputs, items):  # noqa: ANN001, ANN201
+    def postprocess(self, outputs, items):
         return [{"eta": float(v)} for v in outputs[:, 0]]
 
 

@@ -50,7 +50,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             frame = pd.read_csv(table_path, sep="\t" if kind == "tsv" else ",", low_memory=False)
     except pd.errors.EmptyDataError:
         raise DataError(f"data file is empty: {table_path}", "give a table with a header row and data rows") from None
-    except Exception as exc:  # parser, decoding, OS and pyarrow errors all mean "unreadable"
+    except Exception as exc:  # noqa: BLE001 - parser, decoding, OS and pyarrow errors all mean "unreadable"
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
             f"cannot read {kind} file {table_path}: {first_line}",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lepton_core.errors import DataError
+from lepton_core.errors import BundleError, DataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -316,7 +316,7 @@ class TabularPreprocessor:
     def from_state(cls, state: Mapping[str, Any]) -> TabularPreprocessor:
         """Rebuild a fitted preprocessor from ``to_state()`` output."""
         if int(state.get("version", 0)) != STATE_VERSION:
-            raise DataError(
+            raise BundleError(
                 f"preprocessing state version {state.get('version')} is not {STATE_VERSION}",
                 "rebuild the bundle with the installed lepton-core",
             )

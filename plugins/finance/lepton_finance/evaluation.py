@@ -53,13 +53,13 @@ def decile_table(y: np.ndarray, prob: np.ndarray) -> Table:
 
 def _cost_plot(ctx: RunContext, y: np.ndarray, probs: Mapping[str, np.ndarray], policy: DecisionPolicy) -> Figure:
     fig, ax = new_figure(5, 4.2)
-    thresholds = np.unique(np.r_[np.geomspace(1e-4, 0.999, 120), policy.threshold])
+    thresholds = np.unique(np.r_[np.geomspace(max(1e-4, policy.threshold / 50), 0.999, 120), policy.threshold])
     for label, prob in probs.items():
         costs = [expected_cost(y, prob, t, policy.cost_false_negative, policy.cost_false_positive) for t in thresholds]
         ax.plot(thresholds, costs, label=label)
     ax.axvline(policy.threshold, ls="--", color="grey", lw=0.8)
     ax.set(xscale="log", xlabel="decision threshold (probability)", ylabel="expected cost per row", title="Expected cost")
-    ax.legend(loc="upper right")
+    ax.legend(loc="best")
     caption = (
         f"Cost of a missed positive {policy.cost_false_negative:g}, of a false alarm {policy.cost_false_positive:g}; "
         f"dashed: the threshold in use ({policy.threshold:.4f}, from {policy.threshold_source})."
@@ -74,7 +74,7 @@ def _importance_plot(ctx: RunContext, columns: Sequence[str], importance: np.nda
     ax.set(xlabel="mean |integrated-gradients attribution| (logit)", title="Global feature importance")
     return save_figure(
         fig, ctx, "feature_importance", "Global feature importance",
-        "Mean absolute attribution per input column over test rows (integrated gradients, reference = typical row).",
+        "Mean absolute attribution per input column over test rows (integrated gradients against the average training row).",
     )
 
 

@@ -39,12 +39,12 @@ class RiskClassifier(L.LightningModule):
         cardinalities: Sequence[int],
         positive_rate: float = 0.5,
         hidden: Sequence[int] = (128, 64),
-        dropout: float = 0.1,
+        dropout: float = 0.3,
         max_embedding_dim: int = 16,
         linear_skip: bool = True,
         class_weight: str | float = "balanced",
         lr: float = 0.003,
-        weight_decay: float = 0.0001,
+        weight_decay: float = 0.05,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+from lepton_finance.demo import credit_applications
 
 from lepton_core.bundle import load_bundle
 from lepton_core.testing.cli import latest_run, run_lepton
-from lepton_finance.demo import credit_applications
 
 
 def _check_run(tmp_path: Path, task: str) -> tuple[Path, dict]:

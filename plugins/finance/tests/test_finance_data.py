@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from lepton_core.errors import ConfigError, DataError
 from lepton_finance.data import FinanceDataModule
 from lepton_finance.demo import card_transactions, credit_applications
+
+from lepton_core.errors import ConfigError, DataError
 
 
 def _credit_csv(tmp_path: Path, n_rows: int = 600, **changes: object) -> Path:

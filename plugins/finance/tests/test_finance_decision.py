@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from omegaconf import OmegaConf
-
-from lepton_core.errors import ConfigError
 from lepton_finance.data import FinanceDataModule
 from lepton_finance.decision import DecisionPolicy, expected_cost, fit_policy
 from lepton_finance.evaluation import decile_table
 from lepton_finance.model import RiskClassifier, positive_weight
+from omegaconf import OmegaConf
+
+from lepton_core.errors import ConfigError
 
 
 def test_positive_weight_rules() -> None:
