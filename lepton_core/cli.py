@@ -231,10 +231,12 @@ def export(
 
 
 def _hydra_config_error(exc: Exception) -> LeptonError | None:
-    """A Hydra composition or instantiation error as a one-line ConfigError; None for other exceptions."""
+    """A Hydra composition or instantiation error as a one-line LeptonError; None for other exceptions."""
     errors = sys.modules.get("hydra.errors")
     if errors is None or not isinstance(exc, errors.HydraException):
         return None
+    if isinstance(exc.__cause__, LeptonError):  # raised by a constructor that Hydra instantiated
+        return exc.__cause__
     from lepton_core.errors import ConfigError
 
     text = str(exc).split("Config search path:")[0]
