@@ -3,7 +3,7 @@
 Prints test RMSE / PHM08 score and each model's training time as a ratio of the baseline's fit time (the
 reference run of this script), so the figures compare across machines.
 
-    .venv/bin/python benchmarks/manufacturing_maintenance.py [--quick] [--units 100] [--epochs 15]
+    .venv/bin/python benchmarks/manufacturing_maintenance.py [--quick] [--units 100] [--epochs 25]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="30 units, 3 epochs")
     parser.add_argument("--units", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=25)
     args = parser.parse_args()
     units, epochs = (30, 3) if args.quick else (args.units, args.epochs)
     dm = MaintenanceDataModule(n_units=units, n_test_units=units, seed=42)

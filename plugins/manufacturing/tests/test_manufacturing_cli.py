@@ -24,7 +24,7 @@ def _ok(result: Any) -> None:
 
 def test_predictive_maintenance_on_cmapss_files_with_export_parity(tmp_path: Path, cmapss_writer: Any) -> None:
     data = cmapss_writer(tmp_path / "cmapss", units=10, test_units=5)
-    args = [f"data.path={data}", "data.window=20", "model.hidden_size=8"]
+    args = [f"data.path={data}", "data.window=20", "model.hidden_size=8", "baselines.gradient_boosting.max_iter=20"]
     _ok(run_lepton(["run", "plugin=manufacturing", "task=predictive_maintenance", "debug=smoke", *args], tmp_path))
     run = latest_run(tmp_path, "manufacturing", "predictive_maintenance")
     metrics = json.loads((run / "metrics.json").read_text())

@@ -11,7 +11,8 @@ from lepton_core.testing import check_plugin, task_names
 TINY = {
     "defect_detection": ["data.n_train=24", "data.n_test_good=8", "data.n_test_defect=8", "data.image_size=32",
                          "model.base_channels=4"],
-    "predictive_maintenance": ["data.n_units=10", "data.n_test_units=4", "model.hidden_size=8"],
+    "predictive_maintenance": ["data.n_units=10", "data.n_test_units=4", "data.window=20", "model.hidden_size=8",
+                               "baselines.gradient_boosting.max_iter=20"],
 }
 
 

@@ -10,7 +10,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from lepton_core import DataError
+from lepton_core import ConfigError, DataError
 from lepton_core.vision.batches import ImageBatchLoader
 from lepton_manufacturing.defects.surfaces import ImageSet, generate_surfaces, read_parts
 
@@ -68,9 +68,9 @@ class DefectDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         if channels not in (1, 3):
-            raise DataError(f"data.channels={channels} is not supported", "use 1 (grayscale) or 3 (RGB)")
+            raise ConfigError(f"data.channels={channels} is not supported", "use 1 (grayscale) or 3 (RGB)")
         if not 0.0 <= calibration_fraction < 1.0:
-            raise DataError(f"data.calibration_fraction={calibration_fraction} is outside [0, 1)", "use e.g. 0.3")
+            raise ConfigError(f"data.calibration_fraction={calibration_fraction} is outside [0, 1)", "use e.g. 0.3")
         self.path, self.layout = path, layout
         self.normal_dir, self.abnormal_dir = normal_dir, abnormal_dir
         self.image_size, self.channels = image_size, channels

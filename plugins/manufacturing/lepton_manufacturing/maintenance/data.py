@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lepton_core import DataError
+from lepton_core import ConfigError, DataError
 from lepton_core.data.tensor_batches import TensorBatchLoader
 from lepton_manufacturing.maintenance.fleet import TIME, UNIT, SensorFleet, generate_fleet, load_fleet
 from lepton_manufacturing.windows import last_windows, sliding_windows
@@ -67,7 +67,7 @@ class MaintenanceDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         if window < 2:
-            raise DataError(f"data.window={window} is too short", "use a window of at least 2 cycles")
+            raise ConfigError(f"data.window={window} is too short", "use a window of at least 2 cycles")
         self.path, self.format, self.subset = path, format, subset
         self.unit_column, self.time_column, self.sensor_columns = unit_column, time_column, sensor_columns
         self.window, self.stride, self.rul_cap = int(window), int(stride), float(rul_cap)
