@@ -50,12 +50,11 @@ def write_bundle(
     staged = staging_dir(target)
     try:
         _stage(staged, ctx, export, evaluation, resolved_config, manager)
+        load_bundle(staged, manager=manager)  # verified before it is published: never a bundle that cannot load
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    publish_dir(staged, target)
-    load_bundle(target, manager=manager)
-    return target
+    return publish_dir(staged, target)
 
 
 def _stage(
