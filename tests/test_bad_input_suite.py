@@ -1,0 +1,403 @@
+"""The bad-input suite: one table of bad inputs (CLI arguments, configs, data files, images, DICOM, bundles,
+HTTP requests). Every one must fail with one clear `error:` line (or a JSON `detail` over HTTP), the
+documented exit code (docs/exit-codes.md) or HTTP status, no traceback, and nothing left behind that looks
+like a valid bundle, report or prediction file.
+
+Each CLI case runs `lepton` in a process of its own, forked from this one once the heavy imports are done
+(torch, lightning, pandas, the plugins): real exit codes and real stderr, without paying the imports 45 times."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from lepton_core.errors import EXIT_CODES
+
+ROOT = Path(__file__).parents[1]
+CONFIG, DATA, BUNDLE = EXIT_CODES["config or usage error"], EXIT_CODES["data error"], EXIT_CODES["bundle error"]
+FINANCE = ["run", "plugin=finance", "task=credit_scoring", "debug=smoke"]
+MEDICAL = ["run", "plugin=medical_imaging", "debug=smoke"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: what to run (built in its own directory), and how it must fail."""
+
+    name: str
+    kind: str  # "cli" or "http"
+    expect: int  # exit code, or HTTP status
+    message: str  # a regular expression the error line (or detail) must match
+    args: Callable[[Path, Path], list[str]] | None = None  # (case dir, example bundle) -> CLI arguments
+    http: tuple[str, str, bytes] | None = None  # method, path, body
+    outputs: tuple[str, ...] = field(default=())  # files that must not exist afterwards (relative to the case dir)
+
+
+# ---------------------------------------------------------------------------- data builders
+
+
+def _credit(n: int = 300) -> pd.DataFrame:
+    from lepton_finance.demo import DEMOS
+
+    return DEMOS["credit"][1](n_rows=n, seed=0).drop(columns=["applicant_id", "application_date"])
+
+
+def _csv(directory: Path, frame: pd.DataFrame, name: str = "table.csv") -> Path:
+    frame.to_csv(directory / name, index=False)
+    return directory / name
+
+
+def _credit_with(change: Callable[[pd.DataFrame], pd.DataFrame], n: int = 300) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, _: Path) -> list[str]:
+        path = _csv(directory, change(_credit(n)))
+        return [*FINANCE, f"data.path={path}", "data.target=default"]
+
+    return args
+
+
+def _set(column: str, values: object) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        frame[column] = values if not callable(values) else values(frame)
+        return frame
+
+    return change
+
+
+def _finance_file(name: str, content: bytes | None) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, _: Path) -> list[str]:
+        if content is not None:
+            (directory / name).write_bytes(content)
+        return [*FINANCE, f"data.path={directory / name}", "data.target=default"]
+
+    return args
+
+
+def _png(path: Path, seed: int) -> None:
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 255, size=(16, 16), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+
+
+def _image_folder(corrupt: bool = False, classes: tuple[str, ...] = ("a", "b")) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, _: Path) -> list[str]:
+        root = directory / "images"
+        for c, name in enumerate(classes):
+            (root / name).mkdir(parents=True)
+            for i in range(6):
+                _png(root / name / f"{i}.png", seed=10 * c + i)
+        if corrupt:
+            (root / classes[0] / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+        return [*MEDICAL, f"data.path={root}"]
+
+    return args
+
+
+def _dicom_folder(directory: Path, _: Path) -> list[str]:
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    root = directory / "dicom"
+    root.mkdir()
+    rows = []
+    for i in range(12):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = FileDataset(str(root / f"s{i}.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
+        ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+        ds.Rows = ds.Columns = 16
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+        ds.PixelData = np.random.default_rng(i).integers(0, 4000, size=(16, 16), dtype=np.uint16).tobytes()
+        ds.save_as(root / f"s{i}.dcm", enforce_file_format=True)
+        rows.append({"file": f"s{i}.dcm", "label": "ab"[i % 2]})
+    (root / "s3.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\xff" * 7)  # corrupt: a header and nothing else
+    pd.DataFrame(rows).to_csv(root / "labels.csv", index=False)
+    return [*MEDICAL, f"data.path={root}", "data.format=dicom"]
+
+
+def _predict(rows: pd.DataFrame | bytes | None, name: str = "in.csv") -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, bundle: Path) -> list[str]:
+        if isinstance(rows, pd.DataFrame):
+            rows.to_csv(directory / name, index=False)
+        elif rows is not None:
+            (directory / name).write_bytes(rows)
+        return ["predict", str(bundle), str(directory / name), "-o", str(directory / "out.csv"), "--no-progress"]
+
+    return args
+
+
+def _broken_bundle(breaks: Callable[[Path], None]) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, bundle: Path) -> list[str]:
+        copy = directory / "bundle"
+        shutil.copytree(bundle, copy)
+        breaks(copy)
+        pd.DataFrame({"x1": [0.1], "x2": [0.2]}).to_csv(directory / "in.csv", index=False)
+        return ["predict", str(copy), str(directory / "in.csv"), "-o", str(directory / "out.csv"), "--no-progress"]
+
+    return args
+
+
+def _flip_a_byte(bundle: Path) -> None:
+    weights = bundle / "weights.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+
+
+def _point(**values: object) -> bytes:
+    return json.dumps(values).encode()
+
+
+def _retail_missing_columns(directory: Path, _: Path) -> list[str]:
+    path = _csv(directory, pd.DataFrame({"store": ["a"] * 40, "day": pd.date_range("2024-01-01", periods=40)}))
+    return ["run", "plugin=retail", "task=sales_forecasting", "debug=smoke", f"data.path={path}"]
+
+
+def _eta_text_target(directory: Path, _: Path) -> list[str]:
+    frame = pd.DataFrame({"distance_km": np.linspace(1, 30, 200), "delivery_minutes": ["fast"] * 200})
+    return ["run", "plugin=logistics", "task=eta", "debug=smoke", f"data.path={_csv(directory, frame)}"]
+
+
+def _maintenance_missing_unit(directory: Path, _: Path) -> list[str]:
+    frame = pd.DataFrame({"cycle": np.arange(100), "s1": np.random.default_rng(0).normal(size=100)})
+    return ["run", "plugin=manufacturing", "task=predictive_maintenance", "debug=smoke",
+            f"data.path={_csv(directory, frame)}"]
+
+
+def _example(*extra: str) -> Callable[[Path, Path], list[str]]:
+    return lambda directory, _: ["run", "plugin=example", "debug=smoke", *extra]
+
+
+RUN_OUTPUTS = ("**/bundle/lepton.json", "**/metrics.json", "**/report.html")
+PREDICT_OUTPUTS = ("out.csv",)
+
+CASES: list[Case] = [
+    # CLI arguments
+    Case("unknown plugin", "cli", CONFIG, r"unknown plugin 'nope'", lambda d, b: ["run", "plugin=nope"]),
+    Case("misspelt task", "cli", CONFIG, r"did you mean 'classify'", lambda d, b: ["run", "plugin=example", "task=clasify"]),
+    Case("unknown command", "cli", CONFIG, r"No such command 'trian'", lambda d, b: ["trian"]),
+    Case("missing argument", "cli", CONFIG, r"Missing argument", lambda d, b: ["predict"]),
+    Case("unknown tasks filter", "cli", CONFIG, r"unknown plugin 'nope'", lambda d, b: ["tasks", "nope"]),
+    Case("resume without a run", "cli", CONFIG, r"no run of example/classify", _example("resume=true")),
+    Case("resume a non-run dir", "cli", CONFIG, r"no checkpoints/ directory", lambda d, b: ["run", "plugin=example", f"resume={d}"]),
+    # configs
+    Case("unknown config key", "cli", CONFIG, r"Could not override 'trainer.max_epochz'", _example("trainer.max_epochz=3"), outputs=RUN_OUTPUTS),
+    Case("unknown config option", "cli", CONFIG, r"Could not find 'trainer/tpu'", _example("trainer=tpu"), outputs=RUN_OUTPUTS),
+    Case("override syntax", "cli", CONFIG, r"model.hidden", _example("model.hidden=[8,16"), outputs=RUN_OUTPUTS),
+    Case("wrong config type", "cli", CONFIG, r"trainer.max_epochs='many' is not a whole number", _example("trainer.max_epochs=many"), outputs=RUN_OUTPUTS),
+    Case("unknown constructor argument", "cli", CONFIG, r"unexpected keyword argument 'bogus'", _example("+model.bogus=1"), outputs=RUN_OUTPUTS),
+    Case("fractions leave no training rows", "cli", CONFIG, r"leave no training rows",
+         lambda d, b: [*FINANCE, "data.val_fraction=0.6", "data.test_fraction=0.5"], outputs=RUN_OUTPUTS),
+    Case("negative batch size", "cli", CONFIG, r"batch_size=-5", lambda d, b: [*FINANCE, "data.batch_size=-5"], outputs=RUN_OUTPUTS),
+    Case("no target given", "cli", CONFIG, r"no target column given",
+         lambda d, b: [*FINANCE, f"data.path={_csv(d, _credit())}"], outputs=RUN_OUTPUTS),
+    Case("streaming a CSV", "cli", CONFIG, r"reads Parquet",
+         lambda d, b: [*FINANCE, f"data.path={_csv(d, _credit())}", "data.target=default", "data.streaming=true"], outputs=RUN_OUTPUTS),
+    # data files
+    Case("missing data file", "cli", DATA, r"data file not found", _finance_file("absent.csv", None), outputs=RUN_OUTPUTS),
+    Case("empty data file", "cli", DATA, r"data file is empty", _finance_file("empty.csv", b""), outputs=RUN_OUTPUTS),
+    Case("header only", "cli", DATA, r"has no rows", _finance_file("header.csv", b"age,default\n"), outputs=RUN_OUTPUTS),
+    Case("wrong file type", "cli", DATA, r"unsupported file type '.xlsx'", _finance_file("table.xlsx", b"PK\x03\x04"), outputs=RUN_OUTPUTS),
+    Case("corrupt parquet", "cli", DATA, r"cannot read parquet", _finance_file("table.parquet", b"PAR1 garbage"), outputs=RUN_OUTPUTS),
+    Case("target column absent", "cli", DATA, r"target column 'defaulted' not found",
+         lambda d, b: [*FINANCE, f"data.path={_csv(d, _credit())}", "data.target=defaulted"], outputs=RUN_OUTPUTS),
+    Case("unknown feature column", "cli", DATA, r"not in the table: salary",
+         lambda d, b: [*FINANCE, f"data.path={_csv(d, _credit())}", "data.target=default", "data.features=[age,salary]"], outputs=RUN_OUTPUTS),
+    Case("one class", "cli", DATA, r"single class", _credit_with(_set("default", 0)), outputs=RUN_OUTPUTS),
+    Case("three classes", "cli", DATA, r"has 3 classes", _credit_with(_set("default", lambda f: np.arange(len(f)) % 3)), outputs=RUN_OUTPUTS),
+    Case("all-NaN column", "cli", DATA, r"column 'age' has no values", _credit_with(_set("age", np.nan)), outputs=RUN_OUTPUTS),
+    Case("NaN target everywhere", "cli", DATA, r"only 0 row\(s\) with a target", _credit_with(_set("default", np.nan)), outputs=RUN_OUTPUTS),
+    Case("text in a numeric column", "cli", DATA, r"column 'age' is numeric but has",
+         _credit_with(_set("age", lambda f: ["abc" if i == 7 else str(v) for i, v in enumerate(f["age"])])), outputs=RUN_OUTPUTS),
+    Case("infinite values", "cli", DATA, r"infinite values", _credit_with(_set("loan_amount", lambda f: f["loan_amount"].where(f.index != 3, np.inf))), outputs=RUN_OUTPUTS),
+    Case("extreme values", "cli", DATA, r"too large to compute with",
+         _credit_with(_set("loan_amount", lambda f: f["loan_amount"].where(f.index != 3, 1e308))), outputs=RUN_OUTPUTS),
+    Case("too few rows", "cli", DATA, r"at least 20 are needed", _credit_with(lambda f: f.head(8)), outputs=RUN_OUTPUTS),
+    Case("corrupt image", "cli", DATA, r"broken\.png", _image_folder(corrupt=True), outputs=RUN_OUTPUTS),
+    Case("one image class", "cli", DATA, r"only one class", _image_folder(classes=("only",)), outputs=RUN_OUTPUTS),
+    Case("corrupt DICOM", "cli", DATA, r"s3\.dcm", _dicom_folder, outputs=RUN_OUTPUTS),
+    Case("forecast table without its columns", "cli", DATA, r"unique_id|ds|\by\b", _retail_missing_columns, outputs=RUN_OUTPUTS),
+    Case("text target for a regression", "cli", DATA, r"delivery_minutes", _eta_text_target, outputs=RUN_OUTPUTS),
+    Case("sensor table without unit column", "cli", DATA, r"unit", _maintenance_missing_unit, outputs=RUN_OUTPUTS),
+    # predictions and bundles
+    Case("predict a missing file", "cli", DATA, r"not found|does not exist", _predict(None), outputs=PREDICT_OUTPUTS),
+    Case("predict without a column", "cli", DATA, r"x2", _predict(pd.DataFrame({"x1": [0.1, 0.2]})), outputs=PREDICT_OUTPUTS),
+    Case("predict text for numbers", "cli", DATA, r"x1", _predict(pd.DataFrame({"x1": ["abc", "0.1"], "x2": [0.1, 0.2]})), outputs=PREDICT_OUTPUTS),
+    Case("predict an empty file", "cli", DATA, r"cannot read in.csv", _predict(b""), outputs=PREDICT_OUTPUTS),
+    Case("bundle that does not exist", "cli", BUNDLE, r"bundle|lepton.json", lambda d, b: ["predict", str(d / "nope"), "x.csv", "-o", str(d / "out.csv")], outputs=PREDICT_OUTPUTS),
+    Case("tampered bundle", "cli", BUNDLE, r"weights.safetensors", _broken_bundle(_flip_a_byte), outputs=PREDICT_OUTPUTS),
+    Case("bundle without manifest", "cli", BUNDLE, r"lepton.json", _broken_bundle(lambda b: (b / "lepton.json").unlink()), outputs=PREDICT_OUTPUTS),
+    # HTTP requests to `lepton serve`
+    Case("HTTP invalid JSON", "http", 422, r"invalid JSON", http=("POST", "/predict", b"{x1: 1")),
+    Case("HTTP wrong type", "http", 422, r"x1", http=("POST", "/predict", _point(x1="abc", x2=0.1))),
+    Case("HTTP missing field", "http", 422, r"x2", http=("POST", "/predict", _point(x1=0.1))),
+    Case("HTTP unknown field", "http", 422, r"colour", http=("POST", "/predict", _point(x1=0.1, x2=0.2, colour="red"))),
+    Case("HTTP NaN", "http", 422, r"NaN", http=("POST", "/predict", b'{"x1": NaN, "x2": 0.1}')),
+    Case("HTTP beyond float32", "http", 422, r"not a finite number", http=("POST", "/predict", _point(x1=0.0, x2=1e39))),
+    Case("HTTP empty body", "http", 422, r"invalid JSON", http=("POST", "/predict", b"")),
+    Case("HTTP not an object", "http", 422, r"one item", http=("POST", "/predict", b'"x1"')),
+    Case("HTTP body too large", "http", 413, r"larger than", http=("POST", "/predict", b"[" + b'{"x1":0,"x2":0},' * 80_000 + b"{}]")),
+    Case("HTTP wrong method", "http", 405, r"Method Not Allowed", http=("GET", "/predict", b"")),
+    Case("HTTP unknown path", "http", 404, r"Not Found", http=("POST", "/predictions", _point(x1=0.1, x2=0.2))),
+]
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+WARM_IMPORTS = ("torch", "lightning", "pandas", "sklearn.linear_model", "hydra", "lepton_core.cli",
+                "lepton_core.pipeline.run", "lepton_core.tabular.datamodule", "lepton_core.bundle")
+
+
+def _fork_lepton(args: list[str], directory: Path) -> int:
+    """Start `lepton ARGS` in a forked child (cwd ``directory``, outputs under it); its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:  # the child: never returns into pytest
+        for fd, name in ((1, "stdout.txt"), (2, "stderr.txt")):
+            os.dup2(os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - the child's whole life
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        os.chdir(directory)
+        os.environ.update(LEPTON_OUTPUT_DIR=str(directory / "outputs"), COLUMNS="160")
+        os.environ.pop("PYTEST_CURRENT_TEST", None)
+        import torch
+
+        torch.set_num_threads(1)
+        from lepton_core.cli import main
+
+        sys.argv = ["lepton", *args]
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except BaseException:  # noqa: BLE001 - what an uncaught exception would print
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _run_cli_cases(cases: list[Case], root: Path, bundle: Path, parallel: int = 2, timeout: float = 300) -> dict:
+    """Run every CLI case in a forked child, ``parallel`` at a time; {case name: (exit code, stdout, stderr)}."""
+    import importlib
+
+    for module in WARM_IMPORTS:
+        importlib.import_module(module)
+    from lepton_core.hooks.manager import get_plugin_manager
+
+    get_plugin_manager()
+    waiting, running, done = list(cases), {}, {}
+    while waiting or running:
+        while waiting and len(running) < parallel:
+            case = waiting.pop(0)
+            directory = root / re.sub(r"\W+", "_", case.name)
+            directory.mkdir()
+            args = case.args(directory, bundle)
+            running[_fork_lepton(args, directory)] = (case, directory, time.monotonic())
+        for pid, (case, directory, started) in list(running.items()):
+            finished, status = os.waitpid(pid, os.WNOHANG)
+            if not finished and time.monotonic() - started > timeout:
+                os.kill(pid, signal.SIGKILL)
+                finished, status = os.waitpid(pid, 0)
+            if finished:
+                del running[pid]
+                read = lambda name: (directory / name).read_text(errors="replace")  # noqa: E731
+                done[case.name] = (os.waitstatus_to_exitcode(status), read("stdout.txt"), read("stderr.txt"))
+        time.sleep(0.02)
+    return done
+
+
+def _check_cli(case: Case, directory: Path, code: int, stdout: str, stderr: str) -> list[str]:
+    problems = []
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    if code != case.expect:
+        problems.append(f"exit code {code}, expected {case.expect}")
+    if len(errors) != 1:
+        problems.append(f"{len(errors)} 'error:' lines")
+    elif not re.search(case.message, errors[0]):
+        problems.append(f"error line does not match /{case.message}/")
+    if "Traceback" in stdout + stderr:
+        problems.append("a traceback was printed")
+    for pattern in case.outputs:
+        left = [str(p.relative_to(directory)) for p in directory.glob(pattern)]
+        if left:
+            problems.append(f"left behind: {left}")
+    if problems:
+        problems.append(f"stderr: {stderr.strip()[-600:]!r}")
+    return problems
+
+
+def _check_http(case: Case, client: httpx.Client) -> list[str]:
+    method, path, body = case.http
+    response = client.request(method, path, content=body, headers={"content-type": "application/json"})
+    problems = []
+    if response.status_code != case.expect:
+        problems.append(f"status {response.status_code}, expected {case.expect}")
+    try:
+        detail = json.dumps(response.json()["detail"])
+    except (ValueError, KeyError, TypeError):
+        detail = ""
+        problems.append("no JSON 'detail' in the answer")
+    if detail and not re.search(case.message, detail):
+        problems.append(f"detail does not match /{case.message}/")
+    if "Traceback" in response.text:
+        problems.append("a traceback in the answer")
+    if problems:
+        problems.append(f"answer: {response.text[:400]!r}")
+    return problems
+
+
+@pytest.mark.slow
+def test_every_bad_input_fails_cleanly_with_its_documented_code(tmp_path: Path, example_run: Path) -> None:
+    from lepton_core.serve import ServerThread, build_app
+
+    bundle = example_run / "bundle"
+    failures: dict[str, list[str]] = {}
+    cli_cases = [c for c in CASES if c.kind == "cli"]
+    for name, (code, stdout, stderr) in _run_cli_cases(cli_cases, tmp_path, bundle).items():
+        case = next(c for c in cli_cases if c.name == name)
+        problems = _check_cli(case, tmp_path / re.sub(r"\W+", "_", name), code, stdout, stderr)
+        if problems:
+            failures[name] = problems
+    app, _ = build_app(bundle)
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        for _ in range(300):
+            if client.get("/readyz").status_code == 200:
+                break
+            __import__("time").sleep(0.1)
+        for case in (c for c in CASES if c.kind == "http"):
+            problems = _check_http(case, client)
+            if problems:
+                failures[case.name] = problems
+    report = "\n".join(f"- {name}: " + "; ".join(problems) for name, problems in failures.items())
+    assert not failures, f"{len(failures)} of {len(CASES)} bad inputs did not fail cleanly:\n{report}"
+
+
+def test_the_suite_is_large_and_documented() -> None:
+    assert len(CASES) >= 30 and len({c.name for c in CASES}) == len(CASES)
+    page = (ROOT / "docs" / "exit-codes.md").read_text()
+    undocumented = [c.name for c in CASES if f"| {c.name} |" not in page]
+    assert not undocumented, f"add to docs/exit-codes.md: {undocumented}"
+    for code in {c.expect for c in CASES}:
+        assert f"| {code} |" in page
