@@ -30,13 +30,23 @@ and the plugin's ``lepton_evaluate`` returns ``evaluate_forecasts(ctx, datamodul
 metrics=["mase", "wape"])``.
 """
 
-from lepton_core.forecasting.baselines import ExponentialSmoothingBaseline, SeasonalNaive, seasonal_naive_forecast
+from lepton_core.forecasting.baselines import (
+    ExponentialSmoothingBaseline,
+    SeasonalNaive,
+    seasonal_naive_forecast,
+)
 from lepton_core.forecasting.calendar import calendar_feature_count, calendar_features
 from lepton_core.forecasting.evaluation import OriginForecasts, backtest, evaluate_forecasts
 from lepton_core.forecasting.metrics import forecast_metrics, mase_scale
 from lepton_core.forecasting.model import GlobalForecaster, forecast_windows, pinball
 from lepton_core.forecasting.predictor import ForecastPredictor, SeriesForecast, SeriesHistory
-from lepton_core.forecasting.series import PreparedSeries, infer_frequency, prepare_series, read_table, season_length
+from lepton_core.forecasting.series import (
+    PreparedSeries,
+    infer_frequency,
+    prepare_series,
+    read_table,
+    season_length,
+)
 from lepton_core.forecasting.windows import ForecastDataModule, WindowBatch, build_windows, minimum_length
 
 __all__ = [

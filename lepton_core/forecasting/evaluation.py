@@ -21,6 +21,7 @@ import pandas as pd
 from lepton_core.forecasting.metrics import forecast_metrics
 from lepton_core.forecasting.model import forecast_windows
 from lepton_core.forecasting.plots import forecast_plot
+from lepton_core.forecasting.series import format_timestamp
 from lepton_core.hooks.specs import Evaluation, RunContext, Table
 
 __all__ = ["OriginForecasts", "backtest", "evaluate_forecasts"]
@@ -126,8 +127,8 @@ def _series_table(ids: Sequence[str], origin: dict[str, Any], contenders: list[s
 def _backtest_table(series: Any, runs: list[OriginForecasts], per_origin: list[dict[str, Any]], contenders: list[str], metric: str) -> Table:
     body = []
     for k, (run, scores) in enumerate(zip(runs, per_origin)):
-        start = series.timestamps(0)[int(run.origins[0])] if len(series.ids) else ""
-        body.append((k, str(getattr(start, "date", lambda: start)()), *(round(scores[name][0][metric], 4) for name in contenders)))
+        start = format_timestamp(series.timestamps(0)[int(run.origins[0])])
+        body.append((k, start, *(round(scores[name][0][metric], 4) for name in contenders)))
     return Table(
         title=f"Rolling-origin backtest ({metric})",
         columns=("origin", "first forecast step (series 1)", *contenders),

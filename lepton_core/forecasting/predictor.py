@@ -132,8 +132,7 @@ class ForecastPredictor(Predictor):
             masks.append(np.concatenate([np.zeros(pad), np.ones(len(y))]))
             covs.append(self._covariate_block(item, index))
             cals.append(calendar_features(future[:1], self.freq)[0])
-        as_tensor = lambda rows: torch.tensor(np.stack(rows), dtype=torch.float32)  # noqa: E731
-        return as_tensor(histories), as_tensor(masks), as_tensor(covs), as_tensor(cals)
+        return tuple(torch.tensor(np.stack(rows), dtype=torch.float32) for rows in (histories, masks, covs, cals))
 
     def postprocess(self, outputs: Any, items: Sequence[SeriesHistory]) -> list[dict[str, Any]]:
         values = torch.as_tensor(outputs).float().cpu().numpy()

@@ -30,9 +30,9 @@ from lepton_core.errors import ConfigError, DataError
 
 __all__ = [
     "MissingRule",
-    "format_timestamp",
     "PreparedSeries",
     "ShortSeriesRule",
+    "format_timestamp",
     "infer_frequency",
     "prepare_series",
     "read_table",
@@ -202,7 +202,7 @@ def prepare_series(
         )
     if getattr(ds.dt, "tz", None) is not None:
         ds = ds.dt.tz_localize(None)
-    y = _numeric(frame, target_col, f"clean the column or set data.target_col to the numeric target")
+    y = _numeric(frame, target_col, "clean the column or set data.target_col to the numeric target")
     table = pd.DataFrame({"unique_id": ids, "ds": ds, "y": y})
     for name in covariates:
         table[name] = _numeric(frame, name, "clean the covariate or remove it from data.covariates")

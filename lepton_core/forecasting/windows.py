@@ -98,9 +98,10 @@ def build_windows(
         targets.append(target_view[picks])
         covs.append(np.swapaxes(cov_view[picks], 1, 2))
         cals.append(calendar_features(series.timestamps(index)[picks], series.freq))
-    as_tensor = lambda parts, shape: torch.from_numpy(  # noqa: E731
-        np.concatenate(parts).astype(np.float32) if parts else np.zeros(shape, np.float32)
-    )
+
+    def as_tensor(parts: list[np.ndarray], empty_shape: tuple[int, ...]) -> torch.Tensor:
+        return torch.from_numpy(np.concatenate(parts).astype(np.float32) if parts else np.zeros(empty_shape, np.float32))
+
     n_cal = calendar_feature_count(series.freq)
     return WindowBatch(
         history=as_tensor(histories, (0, input_size)),

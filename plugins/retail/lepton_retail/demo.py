@@ -29,7 +29,7 @@ def make_sales(
     weekday = days.dayofweek.to_numpy()
     day_of_year = days.dayofyear.to_numpy()
     frames = []
-    n_rare = int(round(intermittent_share * n_items))
+    n_rare = round(intermittent_share * n_items)
     item_level = np.exp(rng.normal(2.8, 0.6, n_items))
     item_level[:n_rare] = rng.uniform(0.15, 0.6, n_rare)
     item_price = np.round(np.exp(rng.normal(1.5, 0.6, n_items)), 2)

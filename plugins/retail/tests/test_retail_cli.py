@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from lepton_retail.demo import make_sales
 
 from lepton_core.bundle import load_bundle
 from lepton_core.testing.cli import latest_run, run_lepton
-from lepton_retail.demo import make_sales
 
 SMALL_SALES = [
     "debug=smoke", "data.demo.n_stores=2", "data.demo.n_items=3", "data.demo.n_days=150",

@@ -8,13 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
-from lepton_core.errors import DataError
 from lepton_retail.demo import make_interactions
-from lepton_retail.recommendation.data import InteractionsDataModule, normalise_interactions, read_interactions
+from lepton_retail.recommendation.data import (
+    InteractionsDataModule,
+    normalise_interactions,
+    read_interactions,
+)
 from lepton_retail.recommendation.metrics import ranking_metrics, target_ranks
 from lepton_retail.recommendation.model import BPRRecommender, PopularityBaseline
 from lepton_retail.recommendation.predictor import RecommendationPredictor
+
+from lepton_core.errors import DataError
 
 ROWS = [(1, 10, 5, 100), (1, 11, 3, 300), (1, 12, 4, 200), (2, 10, 4, 50), (2, 13, 2, 60), (2, 11, 5, 70)]
 

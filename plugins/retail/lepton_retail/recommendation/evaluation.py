@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -47,8 +48,10 @@ def evaluate_recommender(ctx: RunContext, datamodule: Any, model: Any, baselines
         figures=(_hit_rate_curve(ctx, ranks),),
         tables=(_activity_table(activity, ranks, k),),
         notes=(
-            f"Leave-last-out: each of {len(users)} users' latest interaction is ranked against all {datamodule.n_items} items "
-            "minus those the user interacted with before it (no sampled negatives).",
+            (
+                f"Leave-last-out: each of {len(users)} users' latest interaction is ranked against all "
+                f"{datamodule.n_items} items minus those the user interacted with before it (no sampled negatives)."
+            ),
         ),
     )
 
@@ -67,7 +70,7 @@ def _hit_rate_curve(ctx: RunContext, ranks: dict[str, np.ndarray]) -> Any:
 def _activity_table(activity: np.ndarray, ranks: dict[str, np.ndarray], k: int) -> Table:
     edges = np.unique(np.quantile(activity, [0, 0.25, 0.5, 0.75, 1.0]).round())
     rows = []
-    for low, high in zip(edges[:-1], edges[1:]):
+    for low, high in pairwise(edges):
         chosen = (activity >= low) & ((activity < high) if high < edges[-1] else (activity <= high))
         if chosen.any():
             rows.append((f"{int(low)}-{int(high)}", int(chosen.sum()), *(round(float((r[chosen] < k).mean()), 4) for r in ranks.values())))
