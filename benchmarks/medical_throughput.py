@@ -19,6 +19,7 @@ the best epoch rate of each is kept (the machine may be shared). Prints images/s
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 import warnings
 from typing import Any
@@ -130,13 +131,15 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per run (plus one warm-up)")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=0, help="DataLoader workers of the plain loop")
     parser.add_argument("--quick", action="store_true", help="400 images, 1 timed epoch, 1 repeat")
     args = parser.parse_args()
     if args.quick:
         args.images, args.epochs, args.repeats = 400, 1, 1
     warnings.filterwarnings("ignore")
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     L.seed_everything(0, verbose=False)
     datamodule = MedicalImageDataModule(
         size=args.size, demo_images=args.images, batch_size=args.batch_size, augment=AUGMENT, seed=0

@@ -103,3 +103,18 @@ def test_overlay_grid_writes_png(tmp_path: Path) -> None:
     images = [np.zeros((16, 16), np.uint8), torch.rand(3, 16, 16)]
     figure = overlay_grid(tmp_path, "cams", images, [np.eye(4), None], ["a", "b"], "Overlays")
     assert figure.path.is_file() and figure.path.stat().st_size > 0
+
+
+def test_image_batch_loader_augmentation_is_seeded_per_epoch() -> None:
+    from torchvision.transforms import v2
+
+    images = torch.randint(0, 256, (6, 1, 8, 8), dtype=torch.uint8)
+    flip = v2.RandomHorizontalFlip(0.5)
+    loader = ImageBatchLoader(images, batch_size=6, transform=flip, seed=3)
+    global_state = torch.get_rng_state()
+    first = next(iter(loader))[0]
+    assert torch.equal(torch.get_rng_state(), global_state)
+    torch.testing.assert_close(next(iter(loader))[0], first)
+    loader.set_epoch(1)
+    again = [next(iter(loader))[0] for _ in range(2)]
+    torch.testing.assert_close(again[0], again[1])

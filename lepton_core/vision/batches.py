@@ -25,7 +25,8 @@ class ImageBatchLoader(TensorBatchLoader):
     No files are opened and no per-item Dataset/collate runs: each batch is a slice of the stack (shuffled
     deterministically per epoch, as ``TensorBatchLoader``). ``transform`` (e.g. a torchvision ``v2.Compose``)
     is applied to each uint8 ``(C, H, W)`` image of a batch separately, so every image gets its own random
-    augmentation; then the batch is scaled to 0..1 and normalised with ``mean``/``std``.
+    augmentation (drawn from the loader's own random state, seeded by ``seed`` and the epoch: deterministic,
+    and independent of the global torch RNG); then the batch is scaled to 0..1 and normalised.
     """
 
     def __init__(
@@ -49,19 +50,22 @@ class ImageBatchLoader(TensorBatchLoader):
         self.mean = tuple(float(m) for m in mean)
         self.std = tuple(float(s) for s in std)
 
-    def _augment(self, images: torch.Tensor) -> torch.Tensor:
-        """Apply ``transform`` to each image on one thread: intra-op threads only add overhead on single images."""
+    def _augment(self, images: torch.Tensor, rng_state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Apply ``transform`` to each image, on one thread (intra-op threads only add overhead on single
+        images) and with the loader's own random state, so the global torch RNG is left untouched."""
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            return torch.stack([self.transform(image) for image in images])  # type: ignore[misc]
+            with torch.random.fork_rng(devices=[]):
+                torch.set_rng_state(rng_state)
+                augmented = torch.stack([self.transform(image) for image in images])  # type: ignore[misc]
+                return augmented, torch.get_rng_state()
         finally:
             torch.set_num_threads(threads)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
-        if self.transform is not None:
-            torch.manual_seed(self.seed * 7_919 + self.epoch)
+        rng_state = torch.Generator().manual_seed(self.seed * 7_919 + self.epoch).get_state()
         for images, *targets in super().__iter__():
             if self.transform is not None:
-                images = self._augment(images)
+                images, rng_state = self._augment(images, rng_state)
             yield (normalize_batch(images, self.mean, self.std), *targets)

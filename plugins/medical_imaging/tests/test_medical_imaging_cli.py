@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from lepton_medical_imaging.demo import write_demo_dicom
 
 from lepton_core.bundle import load_bundle
@@ -14,6 +15,7 @@ from lepton_core.testing import latest_run, run_lepton
 TINY = ["debug=smoke", "data.size=24", "model.width=8", "data.batch_size=16"]
 
 
+@pytest.mark.slow
 def test_multiclass_folder_run_and_bundle(tmp_path: Path, folder_writer: Callable[..., Path]) -> None:
     folder = folder_writer(tmp_path / "scans", {"benign": 14, "malignant": 14, "normal": 14})
     done = run_lepton(
@@ -39,6 +41,7 @@ def test_multiclass_folder_run_and_bundle(tmp_path: Path, folder_writer: Callabl
     assert len(outputs[1]["heatmap"]) == 24
 
 
+@pytest.mark.slow
 def test_dicom_directory_with_patients_and_a_broken_file(tmp_path: Path) -> None:
     root = write_demo_dicom(tmp_path / "dicom", n_images=80, size=24, seed=5, per_patient=2)
     (root / "scan_00007.dcm").write_bytes(b"\0" * 128 + b"DICM")

@@ -184,3 +184,10 @@ def test_npz_problems(tmp_path: Path, demo_arrays: tuple[np.ndarray, np.ndarray]
     (tmp_path / "fake.npz").write_text("nope")
     with pytest.raises(DataError, match="not a readable .npz"):
         _setup(path=str(tmp_path / "fake.npz"))
+
+
+def test_decoded_stack_cache_is_reused(image_folder: Path, tmp_path: Path) -> None:
+    first = _setup(path=str(image_folder), cache_dir=str(tmp_path / "cache"))
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
+    second = _setup(path=str(image_folder), cache_dir=str(tmp_path / "cache"))
+    assert (first.splits["test"][0] == second.splits["test"][0]).all()
