@@ -40,7 +40,9 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
             columns = {f"x{i}": x[:, i] for i in range(N_NUMERIC)}
             for name, k in CATEGORIES.items():
                 codes = rng.integers(0, k, size=n)
-                columns[name] = pa.DictionaryArray.from_arrays(codes, pa.array([f"{name}_{j}" for j in range(k)]))
+                columns[name] = pa.DictionaryArray.from_arrays(
+                    codes, pa.array([f"{name}_{j}" for j in range(k)])
+                )
             columns["y"] = x @ weights + 0.1 * rng.normal(size=n)
             table = pa.table(columns)
             writer = writer or pq.ParquetWriter(path, table.schema)
@@ -68,7 +70,9 @@ print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_max
 
 def measure(path: Path, mode: str) -> dict[str, float]:
     """Peak RSS, rows trained and wall time of setup + one epoch (mode in-memory/streamed), in a fresh process."""
-    proc = subprocess.run([sys.executable, "-c", WORKER, str(path), mode], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", WORKER, str(path), mode], capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         raise SystemExit(f"worker failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -79,7 +83,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000_000, help="rows of the generated table")
     parser.add_argument("--subset-rows", type=int, default=None, help="rows of the subset (default rows/10)")
     parser.add_argument("--quick", action="store_true", help="1M rows (a smoke check)")
-    parser.add_argument("--dir", type=Path, default=None, help="where to write the tables (default: a temp dir)")
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="where to write the tables (default: a temp dir)"
+    )
     args = parser.parse_args()
     rows = 1_000_000 if args.quick else args.rows
     subset = args.subset_rows or max(10_000, rows // 10)
@@ -89,8 +95,10 @@ def main() -> None:
         generate(full, rows)
         generate(part, subset)
         size_gb = full.stat().st_size / 1e9
-        print(f"generated {rows:,} rows ({size_gb:.2f} GB of Parquet) and a {subset:,}-row subset "
-              f"in {time.perf_counter() - start:.0f} s")
+        print(
+            f"generated {rows:,} rows ({size_gb:.2f} GB of Parquet) and a {subset:,}-row subset "
+            f"in {time.perf_counter() - start:.0f} s"
+        )
         results = {
             ("imports only", 0): measure(part, "imports"),
             ("in-memory", subset): measure(part, "in-memory"),
@@ -103,11 +111,17 @@ def main() -> None:
     imports, in_memory, streamed_small, streamed_full = (r["peak_rss_mb"] for r in results.values())
     estimate = imports + (in_memory - imports) * rows / subset
     print(f"\nabove the {imports:,.0f} MB of imports (torch, lightning, pandas, pyarrow):")
-    print(f"  streamed, whole table vs subset ({rows // subset}x the rows): "
-          f"{streamed_full - imports:,.0f} MB vs {streamed_small - imports:,.0f} MB")
-    print(f"  in-memory, subset: {in_memory - imports:,.0f} MB; scaled to the whole table: {estimate - imports:,.0f} MB")
-    print(f"peak RSS on the whole table ({size_gb * 1000:,.0f} MB of Parquet): streamed {streamed_full:,.0f} MB, "
-          f"in-memory about {estimate:,.0f} MB = {estimate / streamed_full:.1f}x")
+    print(
+        f"  streamed, whole table vs subset ({rows // subset}x the rows): "
+        f"{streamed_full - imports:,.0f} MB vs {streamed_small - imports:,.0f} MB"
+    )
+    print(
+        f"  in-memory, subset: {in_memory - imports:,.0f} MB; scaled to the whole table: {estimate - imports:,.0f} MB"
+    )
+    print(
+        f"peak RSS on the whole table ({size_gb * 1000:,.0f} MB of Parquet): streamed {streamed_full:,.0f} MB, "
+        f"in-memory about {estimate:,.0f} MB = {estimate / streamed_full:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,11 @@ import pytest
 from lepton_core.errors import EXIT_CODES
 
 ROOT = Path(__file__).parents[1]
-CONFIG, DATA, BUNDLE = EXIT_CODES["config or usage error"], EXIT_CODES["data error"], EXIT_CODES["bundle error"]
+CONFIG, DATA, BUNDLE = (
+    EXIT_CODES["config or usage error"],
+    EXIT_CODES["data error"],
+    EXIT_CODES["bundle error"],
+)
 FINANCE = ["run", "plugin=finance", "task=credit_scoring", "debug=smoke"]
 MEDICAL = ["run", "plugin=medical_imaging", "debug=smoke"]
 
@@ -43,7 +47,9 @@ class Case:
     message: str  # a regular expression the error line (or detail) must match
     args: Callable[[Path, Path], list[str]] | None = None  # (case dir, example bundle) -> CLI arguments
     http: tuple[str, str, bytes] | None = None  # method, path, body
-    outputs: tuple[str, ...] = field(default=())  # files that must not exist afterwards (relative to the case dir)
+    outputs: tuple[str, ...] = field(
+        default=()
+    )  # files that must not exist afterwards (relative to the case dir)
 
 
 # ---------------------------------------------------------------------------- data builders
@@ -60,7 +66,9 @@ def _csv(directory: Path, frame: pd.DataFrame, name: str = "table.csv") -> Path:
     return directory / name
 
 
-def _credit_with(change: Callable[[pd.DataFrame], pd.DataFrame], n: int = 300) -> Callable[[Path, Path], list[str]]:
+def _credit_with(
+    change: Callable[[pd.DataFrame], pd.DataFrame], n: int = 300
+) -> Callable[[Path, Path], list[str]]:
     def args(directory: Path, _: Path) -> list[str]:
         path = _csv(directory, change(_credit(n)))
         return [*FINANCE, f"data.path={path}", "data.target=default"]
@@ -93,7 +101,9 @@ def _png(path: Path, seed: int) -> None:
     Image.fromarray(pixels).save(path)
 
 
-def _image_folder(corrupt: bool = False, classes: tuple[str, ...] = ("a", "b")) -> Callable[[Path, Path], list[str]]:
+def _image_folder(
+    corrupt: bool = False, classes: tuple[str, ...] = ("a", "b")
+) -> Callable[[Path, Path], list[str]]:
     def args(directory: Path, _: Path) -> list[str]:
         root = directory / "images"
         for c, name in enumerate(classes):
@@ -138,7 +148,14 @@ def _predict(rows: pd.DataFrame | bytes | None, name: str = "in.csv") -> Callabl
             rows.to_csv(directory / name, index=False)
         elif rows is not None:
             (directory / name).write_bytes(rows)
-        return ["predict", str(bundle), str(directory / name), "-o", str(directory / "out.csv"), "--no-progress"]
+        return [
+            "predict",
+            str(bundle),
+            str(directory / name),
+            "-o",
+            str(directory / "out.csv"),
+            "--no-progress",
+        ]
 
     return args
 
@@ -149,7 +166,14 @@ def _broken_bundle(breaks: Callable[[Path], None]) -> Callable[[Path, Path], lis
         shutil.copytree(bundle, copy)
         breaks(copy)
         pd.DataFrame({"x1": [0.1], "x2": [0.2]}).to_csv(directory / "in.csv", index=False)
-        return ["predict", str(copy), str(directory / "in.csv"), "-o", str(directory / "out.csv"), "--no-progress"]
+        return [
+            "predict",
+            str(copy),
+            str(directory / "in.csv"),
+            "-o",
+            str(directory / "out.csv"),
+            "--no-progress",
+        ]
 
     return args
 
@@ -166,7 +190,9 @@ def _point(**values: object) -> bytes:
 
 
 def _retail_missing_columns(directory: Path, _: Path) -> list[str]:
-    path = _csv(directory, pd.DataFrame({"store": ["a"] * 40, "day": pd.date_range("2024-01-01", periods=40)}))
+    path = _csv(
+        directory, pd.DataFrame({"store": ["a"] * 40, "day": pd.date_range("2024-01-01", periods=40)})
+    )
     return ["run", "plugin=retail", "task=sales_forecasting", "debug=smoke", f"data.path={path}"]
 
 
@@ -177,8 +203,13 @@ def _eta_text_target(directory: Path, _: Path) -> list[str]:
 
 def _maintenance_missing_unit(directory: Path, _: Path) -> list[str]:
     frame = pd.DataFrame({"cycle": np.arange(100), "s1": np.random.default_rng(0).normal(size=100)})
-    return ["run", "plugin=manufacturing", "task=predictive_maintenance", "debug=smoke",
-            f"data.path={_csv(directory, frame)}"]
+    return [
+        "run",
+        "plugin=manufacturing",
+        "task=predictive_maintenance",
+        "debug=smoke",
+        f"data.path={_csv(directory, frame)}",
+    ]
 
 
 def _example(*extra: str) -> Callable[[Path, Path], list[str]]:
@@ -191,79 +222,349 @@ PREDICT_OUTPUTS = ("out.csv",)
 CASES: list[Case] = [
     # CLI arguments
     Case("unknown plugin", "cli", CONFIG, r"unknown plugin 'nope'", lambda d, b: ["run", "plugin=nope"]),
-    Case("misspelt task", "cli", CONFIG, r"did you mean 'classify'", lambda d, b: ["run", "plugin=example", "task=clasify"]),
+    Case(
+        "misspelt task",
+        "cli",
+        CONFIG,
+        r"did you mean 'classify'",
+        lambda d, b: ["run", "plugin=example", "task=clasify"],
+    ),
     Case("unknown command", "cli", CONFIG, r"No such command 'trian'", lambda d, b: ["trian"]),
     Case("missing argument", "cli", CONFIG, r"Missing argument", lambda d, b: ["predict"]),
     Case("unknown tasks filter", "cli", CONFIG, r"unknown plugin 'nope'", lambda d, b: ["tasks", "nope"]),
     Case("resume without a run", "cli", CONFIG, r"no run of example/classify", _example("resume=true")),
-    Case("resume a non-run dir", "cli", CONFIG, r"no checkpoints/ directory", lambda d, b: ["run", "plugin=example", f"resume={d}"]),
+    Case(
+        "resume a non-run dir",
+        "cli",
+        CONFIG,
+        r"no checkpoints/ directory",
+        lambda d, b: ["run", "plugin=example", f"resume={d}"],
+    ),
     # configs
-    Case("unknown config key", "cli", CONFIG, r"Could not override 'trainer.max_epochz'", _example("trainer.max_epochz=3"), outputs=RUN_OUTPUTS),
-    Case("unknown config option", "cli", CONFIG, r"Could not find 'trainer/tpu'", _example("trainer=tpu"), outputs=RUN_OUTPUTS),
-    Case("override syntax", "cli", CONFIG, r"model.hidden", _example("model.hidden=[8,16"), outputs=RUN_OUTPUTS),
-    Case("wrong config type", "cli", CONFIG, r"trainer.max_epochs='many' is not a whole number", _example("trainer.max_epochs=many"), outputs=RUN_OUTPUTS),
-    Case("unknown constructor argument", "cli", CONFIG, r"unexpected keyword argument 'bogus'", _example("+model.bogus=1"), outputs=RUN_OUTPUTS),
-    Case("fractions leave no training rows", "cli", CONFIG, r"leave no training rows",
-         lambda d, b: [*FINANCE, "data.val_fraction=0.6", "data.test_fraction=0.5"], outputs=RUN_OUTPUTS),
-    Case("negative batch size", "cli", CONFIG, r"batch_size=-5", lambda d, b: [*FINANCE, "data.batch_size=-5"], outputs=RUN_OUTPUTS),
-    Case("no target given", "cli", CONFIG, r"no target column given",
-         lambda d, b: [*FINANCE, f"data.path={_csv(d, _credit())}"], outputs=RUN_OUTPUTS),
-    Case("streaming a CSV", "cli", CONFIG, r"reads Parquet",
-         lambda d, b: [*FINANCE, f"data.path={_csv(d, _credit())}", "data.target=default", "data.streaming=true"], outputs=RUN_OUTPUTS),
+    Case(
+        "unknown config key",
+        "cli",
+        CONFIG,
+        r"Could not override 'trainer.max_epochz'",
+        _example("trainer.max_epochz=3"),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "unknown config option",
+        "cli",
+        CONFIG,
+        r"Could not find 'trainer/tpu'",
+        _example("trainer=tpu"),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "override syntax", "cli", CONFIG, r"model.hidden", _example("model.hidden=[8,16"), outputs=RUN_OUTPUTS
+    ),
+    Case(
+        "wrong config type",
+        "cli",
+        CONFIG,
+        r"trainer.max_epochs='many' is not a whole number",
+        _example("trainer.max_epochs=many"),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "unknown constructor argument",
+        "cli",
+        CONFIG,
+        r"unexpected keyword argument 'bogus'",
+        _example("+model.bogus=1"),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "fractions leave no training rows",
+        "cli",
+        CONFIG,
+        r"leave no training rows",
+        lambda d, b: [*FINANCE, "data.val_fraction=0.6", "data.test_fraction=0.5"],
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "negative batch size",
+        "cli",
+        CONFIG,
+        r"batch_size=-5",
+        lambda d, b: [*FINANCE, "data.batch_size=-5"],
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "no target given",
+        "cli",
+        CONFIG,
+        r"no target column given",
+        lambda d, b: [*FINANCE, f"data.path={_csv(d, _credit())}"],
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "streaming a CSV",
+        "cli",
+        CONFIG,
+        r"reads Parquet",
+        lambda d, b: [
+            *FINANCE,
+            f"data.path={_csv(d, _credit())}",
+            "data.target=default",
+            "data.streaming=true",
+        ],
+        outputs=RUN_OUTPUTS,
+    ),
     # data files
-    Case("missing data file", "cli", DATA, r"data file not found", _finance_file("absent.csv", None), outputs=RUN_OUTPUTS),
-    Case("empty data file", "cli", DATA, r"data file is empty", _finance_file("empty.csv", b""), outputs=RUN_OUTPUTS),
-    Case("header only", "cli", DATA, r"has no rows", _finance_file("header.csv", b"age,default\n"), outputs=RUN_OUTPUTS),
-    Case("wrong file type", "cli", DATA, r"unsupported file type '.xlsx'", _finance_file("table.xlsx", b"PK\x03\x04"), outputs=RUN_OUTPUTS),
-    Case("corrupt parquet", "cli", DATA, r"cannot read parquet", _finance_file("table.parquet", b"PAR1 garbage"), outputs=RUN_OUTPUTS),
-    Case("target column absent", "cli", DATA, r"target column 'defaulted' not found",
-         lambda d, b: [*FINANCE, f"data.path={_csv(d, _credit())}", "data.target=defaulted"], outputs=RUN_OUTPUTS),
-    Case("unknown feature column", "cli", DATA, r"not in the table: salary",
-         lambda d, b: [*FINANCE, f"data.path={_csv(d, _credit())}", "data.target=default", "data.features=[age,salary]"], outputs=RUN_OUTPUTS),
+    Case(
+        "missing data file",
+        "cli",
+        DATA,
+        r"data file not found",
+        _finance_file("absent.csv", None),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "empty data file",
+        "cli",
+        DATA,
+        r"data file is empty",
+        _finance_file("empty.csv", b""),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "header only",
+        "cli",
+        DATA,
+        r"has no rows",
+        _finance_file("header.csv", b"age,default\n"),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "wrong file type",
+        "cli",
+        DATA,
+        r"unsupported file type '.xlsx'",
+        _finance_file("table.xlsx", b"PK\x03\x04"),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "corrupt parquet",
+        "cli",
+        DATA,
+        r"cannot read parquet",
+        _finance_file("table.parquet", b"PAR1 garbage"),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "target column absent",
+        "cli",
+        DATA,
+        r"target column 'defaulted' not found",
+        lambda d, b: [*FINANCE, f"data.path={_csv(d, _credit())}", "data.target=defaulted"],
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "unknown feature column",
+        "cli",
+        DATA,
+        r"not in the table: salary",
+        lambda d, b: [
+            *FINANCE,
+            f"data.path={_csv(d, _credit())}",
+            "data.target=default",
+            "data.features=[age,salary]",
+        ],
+        outputs=RUN_OUTPUTS,
+    ),
     Case("one class", "cli", DATA, r"single class", _credit_with(_set("default", 0)), outputs=RUN_OUTPUTS),
-    Case("three classes", "cli", DATA, r"has 3 classes", _credit_with(_set("default", lambda f: np.arange(len(f)) % 3)), outputs=RUN_OUTPUTS),
-    Case("all-NaN column", "cli", DATA, r"column 'age' has no values", _credit_with(_set("age", np.nan)), outputs=RUN_OUTPUTS),
-    Case("NaN target everywhere", "cli", DATA, r"only 0 row\(s\) with a target", _credit_with(_set("default", np.nan)), outputs=RUN_OUTPUTS),
-    Case("text in a numeric column", "cli", DATA, r"column 'age' is numeric but has",
-         _credit_with(_set("age", lambda f: ["abc" if i == 7 else str(v) for i, v in enumerate(f["age"])])), outputs=RUN_OUTPUTS),
-    Case("infinite values", "cli", DATA, r"infinite values", _credit_with(_set("loan_amount", lambda f: f["loan_amount"].where(f.index != 3, np.inf))), outputs=RUN_OUTPUTS),
-    Case("extreme values", "cli", DATA, r"too large to compute with",
-         _credit_with(_set("loan_amount", lambda f: f["loan_amount"].where(f.index != 3, 1e308))), outputs=RUN_OUTPUTS),
-    Case("too few rows", "cli", DATA, r"at least 20 are needed", _credit_with(lambda f: f.head(8)), outputs=RUN_OUTPUTS),
+    Case(
+        "three classes",
+        "cli",
+        DATA,
+        r"has 3 classes",
+        _credit_with(_set("default", lambda f: np.arange(len(f)) % 3)),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "all-NaN column",
+        "cli",
+        DATA,
+        r"column 'age' has no values",
+        _credit_with(_set("age", np.nan)),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "NaN target everywhere",
+        "cli",
+        DATA,
+        r"only 0 row\(s\) with a target",
+        _credit_with(_set("default", np.nan)),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "text in a numeric column",
+        "cli",
+        DATA,
+        r"column 'age' is numeric but has",
+        _credit_with(_set("age", lambda f: ["abc" if i == 7 else str(v) for i, v in enumerate(f["age"])])),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "infinite values",
+        "cli",
+        DATA,
+        r"infinite values",
+        _credit_with(_set("loan_amount", lambda f: f["loan_amount"].where(f.index != 3, np.inf))),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "extreme values",
+        "cli",
+        DATA,
+        r"too large to compute with",
+        _credit_with(_set("loan_amount", lambda f: f["loan_amount"].where(f.index != 3, 1e308))),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "too few rows",
+        "cli",
+        DATA,
+        r"at least 20 are needed",
+        _credit_with(lambda f: f.head(8)),
+        outputs=RUN_OUTPUTS,
+    ),
     Case("corrupt image", "cli", DATA, r"broken\.png", _image_folder(corrupt=True), outputs=RUN_OUTPUTS),
-    Case("one image class", "cli", DATA, r"only one class", _image_folder(classes=("only",)), outputs=RUN_OUTPUTS),
+    Case(
+        "one image class",
+        "cli",
+        DATA,
+        r"only one class",
+        _image_folder(classes=("only",)),
+        outputs=RUN_OUTPUTS,
+    ),
     Case("corrupt DICOM", "cli", DATA, r"s3\.dcm", _dicom_folder, outputs=RUN_OUTPUTS),
-    Case("forecast table without its columns", "cli", DATA, r"unique_id|ds|\by\b", _retail_missing_columns, outputs=RUN_OUTPUTS),
-    Case("text target for a regression", "cli", DATA, r"delivery_minutes", _eta_text_target, outputs=RUN_OUTPUTS),
-    Case("sensor table without unit column", "cli", DATA, r"unit", _maintenance_missing_unit, outputs=RUN_OUTPUTS),
+    Case(
+        "forecast table without its columns",
+        "cli",
+        DATA,
+        r"unique_id|ds|\by\b",
+        _retail_missing_columns,
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "text target for a regression",
+        "cli",
+        DATA,
+        r"delivery_minutes",
+        _eta_text_target,
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "sensor table without unit column",
+        "cli",
+        DATA,
+        r"unit",
+        _maintenance_missing_unit,
+        outputs=RUN_OUTPUTS,
+    ),
     # predictions and bundles
-    Case("predict a missing file", "cli", DATA, r"not found|does not exist", _predict(None), outputs=PREDICT_OUTPUTS),
-    Case("predict without a column", "cli", DATA, r"x2", _predict(pd.DataFrame({"x1": [0.1, 0.2]})), outputs=PREDICT_OUTPUTS),
-    Case("predict text for numbers", "cli", DATA, r"x1", _predict(pd.DataFrame({"x1": ["abc", "0.1"], "x2": [0.1, 0.2]})), outputs=PREDICT_OUTPUTS),
+    Case(
+        "predict a missing file",
+        "cli",
+        DATA,
+        r"not found|does not exist",
+        _predict(None),
+        outputs=PREDICT_OUTPUTS,
+    ),
+    Case(
+        "predict without a column",
+        "cli",
+        DATA,
+        r"x2",
+        _predict(pd.DataFrame({"x1": [0.1, 0.2]})),
+        outputs=PREDICT_OUTPUTS,
+    ),
+    Case(
+        "predict text for numbers",
+        "cli",
+        DATA,
+        r"x1",
+        _predict(pd.DataFrame({"x1": ["abc", "0.1"], "x2": [0.1, 0.2]})),
+        outputs=PREDICT_OUTPUTS,
+    ),
     Case("predict an empty file", "cli", DATA, r"cannot read in.csv", _predict(b""), outputs=PREDICT_OUTPUTS),
-    Case("bundle that does not exist", "cli", BUNDLE, r"bundle|lepton.json", lambda d, b: ["predict", str(d / "nope"), "x.csv", "-o", str(d / "out.csv")], outputs=PREDICT_OUTPUTS),
-    Case("tampered bundle", "cli", BUNDLE, r"weights.safetensors", _broken_bundle(_flip_a_byte), outputs=PREDICT_OUTPUTS),
-    Case("bundle without manifest", "cli", BUNDLE, r"lepton.json", _broken_bundle(lambda b: (b / "lepton.json").unlink()), outputs=PREDICT_OUTPUTS),
+    Case(
+        "bundle that does not exist",
+        "cli",
+        BUNDLE,
+        r"bundle|lepton.json",
+        lambda d, b: ["predict", str(d / "nope"), "x.csv", "-o", str(d / "out.csv")],
+        outputs=PREDICT_OUTPUTS,
+    ),
+    Case(
+        "tampered bundle",
+        "cli",
+        BUNDLE,
+        r"weights.safetensors",
+        _broken_bundle(_flip_a_byte),
+        outputs=PREDICT_OUTPUTS,
+    ),
+    Case(
+        "bundle without manifest",
+        "cli",
+        BUNDLE,
+        r"lepton.json",
+        _broken_bundle(lambda b: (b / "lepton.json").unlink()),
+        outputs=PREDICT_OUTPUTS,
+    ),
     # HTTP requests to `lepton serve`
     Case("HTTP invalid JSON", "http", 422, r"invalid JSON", http=("POST", "/predict", b"{x1: 1")),
     Case("HTTP wrong type", "http", 422, r"x1", http=("POST", "/predict", _point(x1="abc", x2=0.1))),
     Case("HTTP missing field", "http", 422, r"x2", http=("POST", "/predict", _point(x1=0.1))),
-    Case("HTTP unknown field", "http", 422, r"colour", http=("POST", "/predict", _point(x1=0.1, x2=0.2, colour="red"))),
+    Case(
+        "HTTP unknown field",
+        "http",
+        422,
+        r"colour",
+        http=("POST", "/predict", _point(x1=0.1, x2=0.2, colour="red")),
+    ),
     Case("HTTP NaN", "http", 422, r"NaN", http=("POST", "/predict", b'{"x1": NaN, "x2": 0.1}')),
-    Case("HTTP beyond float32", "http", 422, r"not a finite number", http=("POST", "/predict", _point(x1=0.0, x2=1e39))),
+    Case(
+        "HTTP beyond float32",
+        "http",
+        422,
+        r"not a finite number",
+        http=("POST", "/predict", _point(x1=0.0, x2=1e39)),
+    ),
     Case("HTTP empty body", "http", 422, r"invalid JSON", http=("POST", "/predict", b"")),
     Case("HTTP not an object", "http", 422, r"one item", http=("POST", "/predict", b'"x1"')),
-    Case("HTTP body too large", "http", 413, r"larger than", http=("POST", "/predict", b"[" + b'{"x1":0,"x2":0},' * 80_000 + b"{}]")),
+    Case(
+        "HTTP body too large",
+        "http",
+        413,
+        r"larger than",
+        http=("POST", "/predict", b"[" + b'{"x1":0,"x2":0},' * 80_000 + b"{}]"),
+    ),
     Case("HTTP wrong method", "http", 405, r"Method Not Allowed", http=("GET", "/predict", b"")),
-    Case("HTTP unknown path", "http", 404, r"Not Found", http=("POST", "/predictions", _point(x1=0.1, x2=0.2))),
+    Case(
+        "HTTP unknown path", "http", 404, r"Not Found", http=("POST", "/predictions", _point(x1=0.1, x2=0.2))
+    ),
 ]
 
 
 # ---------------------------------------------------------------------------- checks
 
 
-WARM_IMPORTS = ("torch", "lightning", "pandas", "sklearn.linear_model", "hydra", "lepton_core.cli",
-                "lepton_core.pipeline.run", "lepton_core.tabular.datamodule", "lepton_core.bundle")
+WARM_IMPORTS = (
+    "torch",
+    "lightning",
+    "pandas",
+    "sklearn.linear_model",
+    "hydra",
+    "lepton_core.cli",
+    "lepton_core.pipeline.run",
+    "lepton_core.tabular.datamodule",
+    "lepton_core.bundle",
+)
 
 
 def _fork_lepton(args: list[str], directory: Path) -> int:
@@ -298,7 +599,9 @@ def _fork_lepton(args: list[str], directory: Path) -> int:
         os._exit(code)
 
 
-def _run_cli_cases(cases: list[Case], root: Path, bundle: Path, parallel: int = 2, timeout: float = 300) -> dict:
+def _run_cli_cases(
+    cases: list[Case], root: Path, bundle: Path, parallel: int = 2, timeout: float = 300
+) -> dict:
     """Run every CLI case in a forked child, ``parallel`` at a time; {case name: (exit code, stdout, stderr)}."""
     import importlib
 
@@ -322,8 +625,10 @@ def _run_cli_cases(cases: list[Case], root: Path, bundle: Path, parallel: int = 
                 finished, status = os.waitpid(pid, 0)
             if finished:
                 del running[pid]
-                read = lambda name: (directory / name).read_text(errors="replace")  # noqa: E731
-                done[case.name] = (os.waitstatus_to_exitcode(status), read("stdout.txt"), read("stderr.txt"))
+                out, err = (
+                    (directory / name).read_text(errors="replace") for name in ("stdout.txt", "stderr.txt")
+                )
+                done[case.name] = (os.waitstatus_to_exitcode(status), out, err)
         time.sleep(0.02)
     return done
 

@@ -1,8 +1,10 @@
-"""DDP: `trainer=ddp` runs two gloo processes on CPU, writes one run directory and one valid bundle."""
+"""DDP: inside `-m` sweeps each job's ranks share that job's directory; TensorBatchLoader shards by rank.
+
+The single-run DDP test of a vertical (two gloo processes, one run directory, a valid bundle) is in
+test_scale_streaming.py, on finance with a streamed Parquet table."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
@@ -13,33 +15,16 @@ import torch
 
 from lepton_core.bundle import load_bundle
 from lepton_core.data.tensor_batches import TensorBatchLoader
-from lepton_core.testing.cli import latest_run, run_lepton
+from lepton_core.testing.cli import run_lepton
 
 DDP_ARGS = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "debug=smoke"]
 
 
 def _run_dirs(output_dir: Path) -> list[Path]:
     """Every directory holding a Hydra job (a `.hydra` folder or a job log) under ``output_dir``."""
-    return sorted({p.parent for p in output_dir.rglob("*.log")} | {p.parent for p in output_dir.rglob(".hydra")})
-
-
-@pytest.mark.slow
-def test_ddp_two_cpu_processes_write_one_run_and_a_valid_bundle(tmp_path: Path) -> None:
-    proc = run_lepton(["run", "plugin=example", *DDP_ARGS], tmp_path, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "Traceback" not in proc.stderr
-    run_dir = latest_run(tmp_path, "example", "classify")
-    assert _run_dirs(tmp_path) == [run_dir], "the other rank must not create its own output directory"
-    assert not (tmp_path / "outputs").exists() and not (tmp_path / "multirun").exists()
-    # both ranks ran the pipeline up to training, in the same run directory; only rank 0 went further
-    events = [json.loads(line) for line in (run_dir / "example_events.jsonl").read_text().splitlines()]
-    assert sum(e == {"event": "before", "stage": "train"} for e in events) == 2
-    assert sum(e == {"event": "before", "stage": "bundle"} for e in events) == 1
-    assert (run_dir / "train_ddp_process_1.log").is_file()
-    assert json.loads((run_dir / "metrics.json").read_text())
-    bundle = load_bundle(run_dir / "bundle")
-    predictions = bundle.predictor.predict(bundle.manifest["input_example"])
-    assert len(predictions) == len(bundle.manifest["input_example"])
+    return sorted(
+        {p.parent for p in output_dir.rglob("*.log")} | {p.parent for p in output_dir.rglob(".hydra")}
+    )
 
 
 @pytest.mark.slow
@@ -57,7 +42,9 @@ def test_ddp_inside_a_multirun_job_stays_in_that_jobs_directory(tmp_path: Path) 
 
 def test_training_loader_shards_rows_evenly_between_ranks() -> None:
     x = torch.arange(101)
-    shards = [TensorBatchLoader(x, batch_size=8, shuffle=True, seed=3, rank=r, world_size=4) for r in range(4)]
+    shards = [
+        TensorBatchLoader(x, batch_size=8, shuffle=True, seed=3, rank=r, world_size=4) for r in range(4)
+    ]
     rows = [torch.cat([b[0] for b in loader]) for loader in shards]
     assert {len(loader) for loader in shards} == {4}, "every rank must see the same number of batches"
     assert {len(r) for r in rows} == {26}
@@ -96,9 +83,11 @@ def test_training_loader_shards_by_torch_distributed_rank(tmp_path: Path) -> Non
     script = tmp_path / "shard.py"
     script.write_text(SHARD_SCRIPT)
     result = tmp_path / "result.txt"
-    proc = subprocess.run([sys.executable, str(script), str(result)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(result)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    (len0, rows0), (len1, rows1) = eval(result.read_text())  # noqa: S307 - our own repr of ints
+    (len0, rows0), (len1, rows1) = eval(result.read_text())
     assert len0 == len1 == 2
     assert len(rows0) == len(rows1) == 6
     assert set(rows0) | set(rows1) == set(range(11))

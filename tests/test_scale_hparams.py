@@ -55,8 +55,16 @@ def test_search_space_composes_and_names_existing_keys(plugin: str, task: str) -
 
 @pytest.mark.slow
 def test_a_vertical_optuna_sweep_runs_two_trials(tmp_path: Path) -> None:
-    args = ["run", "plugin=finance", "task=credit_scoring", "hparams_search=finance", "hydra.sweeper.n_trials=2",
-            "debug=smoke", "data.n_rows=1500", "-m"]
+    args = [
+        "run",
+        "plugin=finance",
+        "task=credit_scoring",
+        "hparams_search=finance",
+        "hydra.sweeper.n_trials=2",
+        "debug=smoke",
+        "data.n_rows=1500",
+        "-m",
+    ]
     proc = run_lepton(args, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     sweep = next((tmp_path / "multirun" / "finance" / "credit_scoring").iterdir())

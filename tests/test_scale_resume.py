@@ -63,10 +63,20 @@ def _model_metrics(run_dir: Path) -> dict[str, float]:
 def _start(args: list[str], output_dir: Path, callbacks_dir: Path) -> subprocess.Popen[str]:
     """Start `lepton ARGS` in its own session (so SIGKILL reaches every process of it)."""
     output_dir.mkdir()
-    env = {**os.environ, "LEPTON_OUTPUT_DIR": str(output_dir), "PYTHONPATH": str(callbacks_dir), "COLUMNS": "160"}
+    env = {
+        **os.environ,
+        "LEPTON_OUTPUT_DIR": str(output_dir),
+        "PYTHONPATH": str(callbacks_dir),
+        "COLUMNS": "160",
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "lepton_core.cli", *args],
-        cwd=output_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=output_dir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -74,7 +84,9 @@ def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
         if proc.poll() is not None:
-            raise AssertionError(f"the run ended (code {proc.returncode}) before pausing: {proc.stderr.read()[-2000:]}")
+            raise AssertionError(
+                f"the run ended (code {proc.returncode}) before pausing: {proc.stderr.read()[-2000:]}"
+            )
         if time.monotonic() > deadline:
             raise AssertionError(f"no {path.name} after {timeout} s")
         time.sleep(0.2)
@@ -89,12 +101,21 @@ def _kill(proc: subprocess.Popen[str]) -> None:
 @pytest.mark.slow
 def test_run_killed_mid_training_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
     (tmp_path / "pause_callback.py").write_text(PAUSE_CALLBACK)
-    marker, reference_steps, resumed_steps = tmp_path / "paused", tmp_path / "reference_steps", tmp_path / "steps"
-    pause = ["+callbacks.pause._target_=pause_callback.PauseAtEpoch", "+callbacks.pause.epoch=2",
-             f"+callbacks.pause.marker={marker}"]
+    marker, reference_steps, resumed_steps = (
+        tmp_path / "paused",
+        tmp_path / "reference_steps",
+        tmp_path / "steps",
+    )
+    pause = [
+        "+callbacks.pause._target_=pause_callback.PauseAtEpoch",
+        "+callbacks.pause.epoch=2",
+        f"+callbacks.pause.marker={marker}",
+    ]
     record = "+callbacks.record._target_=pause_callback.RecordSteps"
     # the uninterrupted reference runs meanwhile, with the same seed and settings
-    reference = _start([*RUN_ARGS, record, f"+callbacks.record.path={reference_steps}"], tmp_path / "ref", tmp_path)
+    reference = _start(
+        [*RUN_ARGS, record, f"+callbacks.record.path={reference_steps}"], tmp_path / "ref", tmp_path
+    )
     killed = _start([*RUN_ARGS, *pause], tmp_path / "killed", tmp_path)
     try:
         _wait_for(marker, killed, timeout=240)
@@ -118,7 +139,9 @@ def test_run_killed_mid_training_resumes_to_the_uninterrupted_result(tmp_path: P
         env={"PYTHONPATH": str(tmp_path)},
     )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert latest_run(tmp_path / "killed", "example", "classify") == run_dir, "resume continues in the same directory"
+    assert latest_run(tmp_path / "killed", "example", "classify") == run_dir, (
+        "resume continues in the same directory"
+    )
     start_step, end_step = map(int, resumed_steps.read_text().split())
     assert start_step == saved_step, "the resumed fit starts from the saved step: nothing is trained twice"
     assert end_step == int(reference_steps.read_text().split()[1]), "both trained the same number of steps"

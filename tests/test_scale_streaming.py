@@ -53,7 +53,10 @@ def test_a_directory_of_parquet_files_is_one_table(tmp_path: Path) -> None:
     ("make", "message"),
     [
         (lambda p: p / "absent.parquet", "data file not found"),
-        (lambda p: (p / "bad.parquet").write_text("not parquet") and p / "bad.parquet", "cannot read Parquet file"),
+        (
+            lambda p: (p / "bad.parquet").write_text("not parquet") and p / "bad.parquet",
+            "cannot read Parquet file",
+        ),
         (lambda p: pd.DataFrame({"x": []}).to_parquet(p / "empty.parquet") or p / "empty.parquet", "no rows"),
         (lambda p: (p / "d").mkdir() or p / "d", "no .parquet files"),
     ],
@@ -66,7 +69,9 @@ def test_unusable_parquet_is_a_data_error(tmp_path: Path, make, message: str) ->
 def test_split_codes_are_stateless_and_match_the_fractions() -> None:
     rows = np.arange(200_000, dtype=np.uint64)
     codes = split_codes(rows, seed=3, val_fraction=0.1, test_fraction=0.2)
-    assert np.array_equal(codes[1000:2000], split_codes(rows[1000:2000], 3, 0.1, 0.2)), "any slice, same split"
+    assert np.array_equal(codes[1000:2000], split_codes(rows[1000:2000], 3, 0.1, 0.2)), (
+        "any slice, same split"
+    )
     shares = np.bincount(codes, minlength=3) / len(rows)
     assert shares == pytest.approx([0.7, 0.1, 0.2], abs=0.005)
     assert not np.array_equal(codes, split_codes(rows, 4, 0.1, 0.2)), "the seed changes the split"
@@ -90,7 +95,9 @@ def test_training_stream_shards_by_rank_with_equal_batch_counts(tmp_path: Path) 
     assert [len(s) for s in seen] == [len(loaders[0]) * 64] * 3, "every rank yields len() full batches"
     everything = torch.cat(seen)
     assert len(set(everything.tolist())) == len(everything), "ranks read disjoint rows"
-    assert set(split_codes(everything.numpy().astype(np.uint64), 2, 0.15, 0.15).tolist()) == {0}, "train rows only"
+    assert set(split_codes(everything.numpy().astype(np.uint64), 2, 0.15, 0.15).tolist()) == {0}, (
+        "train rows only"
+    )
     for rank, rows in enumerate(seen):
         assert rows.min() >= rank * 3000 and rows.max() < (rank + 1) * 3000, "each rank reads its own slice"
 
@@ -109,7 +116,7 @@ def test_training_stream_order_is_seeded_per_epoch(tmp_path: Path) -> None:
 
 def test_rank_short_of_rows_starts_its_shard_again(tmp_path: Path) -> None:
     stream = ParquetStream(_write(tmp_path / "t.parquet", 3_000), batch_rows=250)
-    drop_most = lambda frame: _rows(frame.loc[frame["row"] % 10 == 0])  # noqa: E731 - encode drops 90% of rows
+    drop_most = lambda frame: _rows(frame.loc[frame["row"] % 10 == 0])
     loader = StreamingBatchLoader(stream, drop_most, 32, seed=0, rank=0, world_size=2)
     assert len(list(loader)) == len(loader) > 0
 
@@ -137,15 +144,26 @@ def test_finance_trains_on_a_streamed_table_with_two_ddp_processes(tmp_path: Pat
     make_credit = DEMOS["credit"][1]
     make_credit(n_rows=4000, seed=0).to_parquet(tmp_path / "credit.parquet", row_group_size=500)
     args = [
-        "run", "plugin=finance", "task=credit_scoring", "data.path=credit.parquet", "data.target=default",
-        "data.streaming=true", "data.streaming_sample_rows=400", "data.drop=[applicant_id,application_date]",
-        "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "debug=smoke",
+        "run",
+        "plugin=finance",
+        "task=credit_scoring",
+        "data.path=credit.parquet",
+        "data.target=default",
+        "data.streaming=true",
+        "data.streaming_sample_rows=400",
+        "data.drop=[applicant_id,application_date]",
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "debug=smoke",
     ]
     proc = run_lepton(args, tmp_path, timeout=400)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
     run_dir = latest_run(tmp_path, "finance", "credit_scoring")
-    assert [p for p in (tmp_path / "finance" / "credit_scoring").iterdir()] == [run_dir]
-    assert (run_dir / "train_ddp_process_1.log").is_file()
+    job_dirs = {p.parent for p in tmp_path.rglob("*.log")} | {p.parent for p in tmp_path.rglob(".hydra")}
+    assert job_dirs == {run_dir}, "the other rank must not create an output directory of its own"
+    assert (run_dir / "train_ddp_process_1.log").is_file(), "two processes trained"
     metrics = json.loads((run_dir / "metrics.json").read_text())
     data = metrics["data"]
     assert data["split"] == "random by row hash (streamed)"

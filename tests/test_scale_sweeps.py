@@ -1,4 +1,4 @@
-"""Sweeps: the submitit local launcher runs a two-job `-m` sweep, Optuna runs two trials, the SLURM preset composes."""
+"""Launchers: submitit_local runs a two-job `-m` sweep, the SLURM preset composes (Optuna: test_scale_hparams.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from lepton_core.bundle import load_bundle
 from lepton_core.testing.cli import run_lepton
@@ -23,7 +22,8 @@ def _sweep_dir(output_dir: Path) -> Path:
 @pytest.mark.slow
 def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path: Path) -> None:
     proc = run_lepton(
-        ["run", "plugin=example", *SMOKE, "model.hidden=8,16", "hydra/launcher=submitit_local", "-m"], tmp_path
+        ["run", "plugin=example", *SMOKE, "model.hidden=8,16", "hydra/launcher=submitit_local", "-m"],
+        tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     sweep = _sweep_dir(tmp_path)
@@ -35,21 +35,6 @@ def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path: Path
         assert json.loads((sweep / job / "metrics.json").read_text())["metrics"]["model"]["roc_auc"] > 0.5
 
 
-@pytest.mark.slow
-def test_optuna_sweep_runs_two_trials_and_reports_the_best_primary_metric(tmp_path: Path) -> None:
-    proc = run_lepton(
-        ["run", "plugin=example", *SMOKE, "hparams_search=example", "hydra.sweeper.n_trials=2", "-m"], tmp_path
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    sweep = _sweep_dir(tmp_path)
-    trials = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name.isdigit())
-    assert [t.name for t in trials] == ["0", "1"]
-    scores = [json.loads((t / "metrics.json").read_text())["metrics"]["model"]["roc_auc"] for t in trials]
-    result = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
-    assert result["best_value"] == pytest.approx(max(scores)), "the sweeper maximises the model's test roc_auc"
-    assert set(result["best_params"]) == {"model.lr", "model.hidden"}
-
-
 def test_slurm_launcher_preset_follows_the_trainer(tmp_path: Path) -> None:
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
@@ -58,8 +43,15 @@ def test_slurm_launcher_preset_follows_the_trainer(tmp_path: Path) -> None:
 
     register_search_path_plugin()
     GlobalHydra.instance().clear()
-    overrides = ["plugin=example", "task=example/classify", "trainer=ddp", "trainer.devices=4", "trainer.num_nodes=2",
-                 "hydra/launcher=slurm", "hydra.launcher.partition=gpu"]
+    overrides = [
+        "plugin=example",
+        "task=example/classify",
+        "trainer=ddp",
+        "trainer.devices=4",
+        "trainer.num_nodes=2",
+        "hydra/launcher=slurm",
+        "hydra.launcher.partition=gpu",
+    ]
     try:
         with initialize_config_module(config_module="lepton_core.configs", version_base="1.3"):
             cfg = compose(config_name="lepton", overrides=overrides, return_hydra_config=True)

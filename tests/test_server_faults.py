@@ -28,8 +28,20 @@ def server(example_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     log_path = tmp_path_factory.mktemp("serve") / "serve.log"
     with log_path.open("w") as log:  # a file, not a pipe: nobody has to keep reading the server's log
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lepton_core.cli", "serve", str(bundle), "--port", "0", "--log-level", "warning"],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "300"},
+            [
+                sys.executable,
+                "-m",
+                "lepton_core.cli",
+                "serve",
+                str(bundle),
+                "--port",
+                "0",
+                "--log-level",
+                "warning",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COLUMNS": "300"},
         )
     try:
         port = None
@@ -123,13 +135,19 @@ def test_schema_fuzzing_never_gets_a_server_error(server: dict[str, object], mod
 
     @given(case=schema.as_strategy(mode))
     @settings(
-        max_examples=150, deadline=None, database=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+        max_examples=150,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
     def call(case: schemathesis.Case) -> None:
         response = case.call(timeout=20)
         answers.setdefault(f"{case.method} {case.path}", set()).add(response.status_code)
-        assert response.status_code < 500, f"{case.method} {case.path} -> {response.status_code}: {response.text[:300]}"
+        assert response.status_code < 500, (
+            f"{case.method} {case.path} -> {response.status_code}: {response.text[:300]}"
+        )
 
     call()
     assert "POST /predict" in answers, answers
@@ -145,12 +163,18 @@ def test_ten_thousand_requests_at_concurrency_64_all_succeed(server: dict[str, o
     example = server["example"]
     bodies = [json.dumps(example[i % len(example)] if i % 3 else example).encode() for i in range(10_000)]
     errors_before = _server_errors(server["port"])
-    results = asyncio.run(asyncio.wait_for(_predict_many(server["port"], bodies, concurrency=64), timeout=600))
+    results = asyncio.run(
+        asyncio.wait_for(_predict_many(server["port"], bodies, concurrency=64), timeout=600)
+    )
     statuses = [status for status, _ in results]
     assert statuses.count(200) == 10_000, {s: statuses.count(s) for s in set(statuses)}
     for i in (0, 1, 2, 9_999):
         answer = json.loads(results[i][1])
-        assert len(answer) == len(example) if isinstance(answer, list) else set(answer) == {"probability", "label"}
+        assert (
+            len(answer) == len(example)
+            if isinstance(answer, list)
+            else set(answer) == {"probability", "label"}
+        )
     assert _server_errors(server["port"]) == errors_before
 
 

@@ -74,22 +74,30 @@ class ParquetStream:
         root = Path(path).expanduser()
         if not root.exists():
             raise DataError(f"data file not found: {root}", "check data.path")
-        files = sorted(p for p in root.rglob("*") if p.suffix in (".parquet", ".pq")) if root.is_dir() else [root]
+        files = (
+            sorted(p for p in root.rglob("*") if p.suffix in (".parquet", ".pq")) if root.is_dir() else [root]
+        )
         if not files:
-            raise DataError(f"no .parquet files in {root}", "point data.path at a Parquet file or a folder of them")
+            raise DataError(
+                f"no .parquet files in {root}", "point data.path at a Parquet file or a folder of them"
+            )
         self.path = root
         self.batch_rows = int(batch_rows)
         self._files = []
         for file in files:
             try:
                 self._files.append(pq.ParquetFile(file))
-            except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
+            except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a file that is not Parquet
                 first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise DataError(f"cannot read Parquet file {file}: {first_line}", "give a valid Parquet file") from None
+                raise DataError(
+                    f"cannot read Parquet file {file}: {first_line}", "give a valid Parquet file"
+                ) from None
         self.columns = [str(c) for c in self._files[0].schema_arrow.names]
         for file, handle in zip(files[1:], self._files[1:]):
             if [str(c) for c in handle.schema_arrow.names] != self.columns:
-                raise DataError(f"{file} has other columns than {files[0]}", "give files with the same columns")
+                raise DataError(
+                    f"{file} has other columns than {files[0]}", "give files with the same columns"
+                )
         self._groups: list[_RowGroup] = []
         offset = 0
         for f, handle in enumerate(self._files):
@@ -117,7 +125,9 @@ class ParquetStream:
             handle = self._files[group.file]
             offset = group.start
             for batch in handle.iter_batches(
-                batch_size=self.batch_rows, row_groups=[group.index], columns=list(columns) if columns else None
+                batch_size=self.batch_rows,
+                row_groups=[group.index],
+                columns=list(columns) if columns else None,
             ):
                 lo, hi = max(start - offset, 0), min(stop - offset, batch.num_rows)
                 if hi > lo:
@@ -180,7 +190,9 @@ def collect_sample(
             counts[split] += int((codes == code).sum())
             if len(part):
                 parts[split].append(part)
-    frames = [pd.concat(parts[s], ignore_index=True) if parts[s] else stream.empty_frame() for s in SPLIT_CODES]
+    frames = [
+        pd.concat(parts[s], ignore_index=True) if parts[s] else stream.empty_frame() for s in SPLIT_CODES
+    ]
     sizes = np.cumsum([0, *(len(f) for f in frames)])
     splits = {s: np.arange(sizes[i], sizes[i + 1]) for i, s in enumerate(SPLIT_CODES)}
     return StreamSample(pd.concat(frames, ignore_index=True), splits, counts, without_target)
@@ -281,7 +293,9 @@ class StreamingBatchLoader:
                     produced = True
                     yield tensors
             if not produced:
-                raise DataError("no training rows in this process's share of the table", "give a larger table")
+                raise DataError(
+                    "no training rows in this process's share of the table", "give a larger table"
+                )
             epoch += 1_000_003  # a new order for the wrap-around pass
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
@@ -314,7 +328,6 @@ class StreamingBatchLoader:
             pending_rows -= rest
 
 
-
 # ---------------------------------------------------------------------- TabularDataModule(streaming=True)
 
 MAX_ANCHOR_VALUES = 1000
@@ -333,11 +346,17 @@ def open_sample(dm: Any) -> tuple[ParquetStream, StreamSample]:
         raise ConfigError("data.streaming=true splits rows at random, not by time", "unset data.time_column")
     stream = ParquetStream(dm.path)
     if dm.target and dm.target not in stream.columns:
-        raise DataError(f"target column '{dm.target}' not found (columns: {', '.join(stream.columns[:12])})",
-                        "set data.target")
+        raise DataError(
+            f"target column '{dm.target}' not found (columns: {', '.join(stream.columns[:12])})",
+            "set data.target",
+        )
     sample = collect_sample(
-        stream, dm.target or stream.columns[-1], seed=dm.seed, val_fraction=dm.val_fraction,
-        test_fraction=dm.test_fraction, max_rows=dm.streaming_sample_rows,
+        stream,
+        dm.target or stream.columns[-1],
+        seed=dm.seed,
+        val_fraction=dm.val_fraction,
+        test_fraction=dm.test_fraction,
+        max_rows=dm.streaming_sample_rows,
     )
     return stream, sample
 
@@ -354,11 +373,16 @@ def train_loader(dm: Any) -> StreamingBatchLoader:
     def encode(frame: pd.DataFrame) -> tuple[torch.Tensor, ...]:
         frame = frame.loc[~_missing(frame[dm.target])]
         # encoded beside the sample's distinct values: class-based encoders see the same classes as in setup
-        y = dm.encode_target(pd.concat([anchor, frame[dm.target]], ignore_index=True))[len(anchor):]
+        y = dm.encode_target(pd.concat([anchor, frame[dm.target]], ignore_index=True))[len(anchor) :]
         x_num, x_cat = dm.preprocessor.transform(frame)
         return x_num, x_cat, torch.as_tensor(y, dtype=dm.target_dtype)
 
     return StreamingBatchLoader(
-        dm.stream, encode, dm.train_batch_size, columns=[*dm.preprocessor.columns, dm.target], seed=dm.seed,
-        val_fraction=dm.val_fraction, test_fraction=dm.test_fraction,
+        dm.stream,
+        encode,
+        dm.train_batch_size,
+        columns=[*dm.preprocessor.columns, dm.target],
+        seed=dm.seed,
+        val_fraction=dm.val_fraction,
+        test_fraction=dm.test_fraction,
     )
