@@ -1,5 +1,5 @@
 """Server faults: schema fuzzing gives no 5xx, 10,000 requests at concurrency 64 all succeed, and slow or
-disconnecting clients do not hold up the others. The server runs `lepton serve` in its own process, on loopback."""
+disconnecting clients do not hold up the others. The server runs `lepton serve` in its own process, on loopback, with the example bundle (fuzzing also a finance one)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,30 +19,28 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.generation.modes import GenerationMode
 
+from lepton_core.testing.cli import latest_run, run_lepton
+
 HOST = "127.0.0.1"
 
 
-@pytest.fixture(scope="module")
-def server(example_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    """`lepton serve` of the example bundle on a free loopback port, ready; its URL, port and input example."""
-    bundle = example_run / "bundle"
-    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
+@contextmanager
+def _serving(bundle: Path, log_path: Path) -> Iterator[dict[str, object]]:
+    """`lepton serve BUNDLE` on a free loopback port, ready; its URL, port and input example."""
     with log_path.open("w") as log:  # a file, not a pipe: nobody has to keep reading the server's log
+        command = [
+            sys.executable,
+            "-m",
+            "lepton_core.cli",
+            "serve",
+            str(bundle),
+            "--port",
+            "0",
+            "--log-level",
+            "warning",
+        ]
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lepton_core.cli",
-                "serve",
-                str(bundle),
-                "--port",
-                "0",
-                "--log-level",
-                "warning",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "COLUMNS": "300"},
+            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "300"}
         )
     try:
         port = None
@@ -58,6 +57,25 @@ def server(example_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(example_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """The example plugin's bundle, served."""
+    with _serving(example_run / "bundle", tmp_path_factory.mktemp("serve") / "serve.log") as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def finance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """A finance credit-scoring bundle (a wide table with text categories and reason codes), served."""
+    out = tmp_path_factory.mktemp("finance_run")
+    args = ["run", "plugin=finance", "task=credit_scoring", "debug=smoke", "data.n_rows=1500"]
+    proc = run_lepton(args, out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    bundle = latest_run(out, "finance", "credit_scoring") / "bundle"
+    with _serving(bundle, out / "serve.log") as served:
+        yield served
 
 
 async def _wait_ready(port: int) -> None:
@@ -127,15 +145,19 @@ def _server_errors(port: int) -> int:
 # ---------------------------------------------------------------- schema fuzzing
 
 
+@pytest.mark.parametrize("served", ["server", "finance_server"])
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_schema_fuzzing_never_gets_a_server_error(server: dict[str, object], mode: GenerationMode) -> None:
+def test_schema_fuzzing_never_gets_a_server_error(
+    request: pytest.FixtureRequest, served: str, mode: GenerationMode
+) -> None:
     """Cases generated from the server's own OpenAPI schema, valid and invalid, for every operation."""
+    server = request.getfixturevalue(served)
     schema = schemathesis.openapi.from_url(f"{server['url']}/openapi.json")
     answers: dict[str, set[int]] = {}
 
     @given(case=schema.as_strategy(mode))
     @settings(
-        max_examples=150,
+        max_examples=100,
         deadline=None,
         database=None,
         derandomize=True,
