@@ -1,5 +1,6 @@
 """Server faults: schema fuzzing gives no 5xx, 10,000 requests at concurrency 64 all succeed, and slow or
-disconnecting clients do not hold up the others. The server runs `lepton serve` in its own process, on loopback, with the example bundle (fuzzing also a finance one)."""
+disconnecting clients do not hold up the others. The server runs `lepton serve` in its own process on
+loopback, with the example bundle (the fuzzing also with a finance bundle)."""
 
 from __future__ import annotations
 
