@@ -45,6 +45,8 @@ class RiskClassifier(L.LightningModule):
         class_weight: str | float = "balanced",
         lr: float = 0.003,
         weight_decay: float = 0.05,
+        linear_lr_factor: float = 10.0,
+        cpu_threads: int | None = 1,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -54,6 +56,15 @@ class RiskClassifier(L.LightningModule):
         )
         self.register_buffer("pos_weight", torch.tensor(positive_weight(class_weight, positive_rate)))
         self.val_auc = BinaryAUROC()
+
+    def on_fit_start(self) -> None:
+        """On CPU, train with ``cpu_threads`` torch threads (None: torch's default).
+
+        A net this small gains nothing from intra-op threads, and on a busy machine their contention
+        makes each step many times slower (measured: 6 s vs 53 s for the credit demo on a loaded 2-core host).
+        """
+        if self.device.type == "cpu" and self.hparams.cpu_threads:
+            torch.set_num_threads(int(self.hparams.cpu_threads))
 
     def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
         """Logits of shape (batch,)."""
@@ -78,10 +89,24 @@ class RiskClassifier(L.LightningModule):
         self.log("val_roc_auc", self.val_auc.compute(), prog_bar=True)
         self.val_auc.reset()
 
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        """The linear path and embeddings at ``lr * linear_lr_factor``, the MLP at ``lr``.
+
+        A linear effect learns slowly through the embedding-times-weight product, while the MLP learns
+        (and on small tables overfits) fast; the factor lets the linear part converge in the same epochs.
+        """
+        fast = [p for name, p in self.net.named_parameters() if name.startswith(("skip.", "embeddings."))]
+        fast_ids = {id(p) for p in fast}
+        slow = [p for p in self.net.parameters() if id(p) not in fast_ids]
+        lr = self.hparams.lr
+        return [{"params": fast, "lr": lr * self.hparams.linear_lr_factor}, {"params": slow, "lr": lr}]
+
     def configure_optimizers(self) -> Any:
-        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        groups = self.parameter_groups()
+        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         steps = self.trainer.estimated_stepping_batches
         if not steps or math.isinf(steps):
             return optimizer
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.hparams.lr, total_steps=int(steps))
+        peaks = [group["lr"] for group in groups]
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peaks, total_steps=int(steps))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
