@@ -12,6 +12,8 @@ from lepton_core.testing.cli import latest_run, run_lepton
 from lepton_logistics.eta.demo import generate_city_deliveries
 from lepton_logistics.routing.problem import generate_problem
 
+pytestmark = pytest.mark.slow
+
 
 def _ok(process, run_dir_parent: Path, task: str) -> Path:
     assert process.returncode == 0, process.stdout + process.stderr
