@@ -75,3 +75,29 @@ def test_local_weights_file(tmp_path: Path) -> None:
     (tmp_path / "bad.pt").write_text("nope")
     with pytest.raises(DataError, match="not a readable weights file"):
         ImageClassifier(num_classes=2, weights_path=str(tmp_path / "bad.pt"))
+
+
+def test_jpeg_item_and_gradcam_with_an_external_runner(predictor: MedicalImagePredictor) -> None:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (30, 30, 3), dtype=np.uint8)).save(
+        buffer, "JPEG"
+    )
+    item = {"image": base64.b64encode(buffer.getvalue()).decode(), "gradcam": True}
+    expected = predictor.predict([item])[0]
+    calls = []
+
+    def runner(inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        calls.append(len(inputs[0]))
+        with torch.no_grad():
+            return predictor.module(*inputs)
+
+    predictor.runner = (
+        runner  # as ONNX Runtime would be: probabilities from it, Grad-CAM from the torch module
+    )
+    output = predictor.predict([item])[0]
+    assert calls == [1]
+    assert output["label"] == expected["label"] and np.asarray(output["heatmap"]).shape == (16, 16)
