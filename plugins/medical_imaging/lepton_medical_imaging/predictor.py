@@ -111,5 +111,5 @@ class MedicalImagePredictor(Predictor):
                 heatmaps[:, None], size=self.size, mode="bilinear", align_corners=False
             )
             for row, index in enumerate(wanted):
-                results[index]["heatmap"] = np.round(full[row, 0].clamp(0, 1).numpy(), 3).tolist()
+                results[index]["heatmap"] = np.round(full[row, 0].clamp(0, 1).double().numpy(), 3).tolist()
         return results
