@@ -212,6 +212,26 @@ def _maintenance_missing_unit(directory: Path, _: Path) -> list[str]:
     ]
 
 
+def _defect_folder_with_a_broken_image(directory: Path, _: Path) -> list[str]:
+    root = directory / "surfaces"
+    for name in ("normal", "abnormal"):
+        (root / name).mkdir(parents=True)
+        for i in range(8):
+            _png(root / name / f"{i}.png", seed=i)
+    (root / "normal" / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 30)
+    return ["run", "plugin=manufacturing", "task=defect_detection", "debug=smoke", f"data.path={root}"]
+
+
+def _routing_problem_without_depot_lon(directory: Path, _: Path) -> list[str]:
+    (directory / "route.json").write_text('{"depot": {"lat": 52.5}, "orders": []}')
+    return ["run", "plugin=logistics", "task=route_optimization", f"data.path={directory / 'route.json'}"]
+
+
+def _ratings_without_item_column(directory: Path, _: Path) -> list[str]:
+    path = _csv(directory, pd.DataFrame({"user": [1, 2, 3], "thing": [4, 5, 6]}))
+    return ["run", "plugin=retail", "task=recommendation", "debug=smoke", f"data.path={path}"]
+
+
 def _example(*extra: str) -> Callable[[Path, Path], list[str]]:
     return lambda directory, _: ["run", "plugin=example", "debug=smoke", *extra]
 
@@ -464,6 +484,30 @@ CASES: list[Case] = [
         DATA,
         r"unit",
         _maintenance_missing_unit,
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "corrupt surface image",
+        "cli",
+        DATA,
+        r"bad\.png",
+        _defect_folder_with_a_broken_image,
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "routing problem missing a field",
+        "cli",
+        DATA,
+        r"depot\.lon",
+        _routing_problem_without_depot_lon,
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "ratings without an item column",
+        "cli",
+        DATA,
+        r"no item column",
+        _ratings_without_item_column,
         outputs=RUN_OUTPUTS,
     ),
     # predictions and bundles
