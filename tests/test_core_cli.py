@@ -65,7 +65,7 @@ def test_multirun_sweeps_two_jobs_into_two_directories(tmp_path: Path) -> None:
         tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    metrics = sorted((tmp_path / "multirun").rglob("metrics.json"))
+    metrics = sorted(p for p in (tmp_path / "multirun").rglob("metrics.json") if p.parent.name != "bundle")
     assert len(metrics) == 2
     hidden = sorted(yaml.safe_load((m.parent / ".hydra" / "config.yaml").read_text())["model"]["hidden"] for m in metrics)
     assert hidden == [8, 16]

@@ -75,6 +75,8 @@ def lepton_on_error(ctx: RunContext, stage: str, error: BaseException) -> None:
 
 
 def _record(ctx: RunContext, event: dict[str, Any]) -> None:
+    if ctx.plugin != "example":  # lifecycle hooks reach every plugin; record only our own runs
+        return
     ctx.run_dir.mkdir(parents=True, exist_ok=True)
     with (ctx.run_dir / "example_events.jsonl").open("a") as handle:
         handle.write(json.dumps(event) + "\n")
