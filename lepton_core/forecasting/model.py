@@ -7,8 +7,8 @@ standardised covariates over history and horizon, and the calendar features of t
 step. The output is one value per horizon step and quantile, sorted along the quantiles so they never
 cross, plus a linear skip from the history (a learned "seasonal naive / trend" path). Training
 minimises the pinball loss averaged over quantiles, in scaled units so every series weighs the same.
-On CPU, training uses ``cpu_threads`` torch threads (default 1: for matrices this small, more threads
-mostly spin, and on a shared machine they make each step many times slower).
+Tasks using it set the root config key ``cpu_threads: 1``: for matrices this small, more CPU threads
+mostly spin, and on a shared machine they make each step many times slower.
 
 ``nonnegative=True`` clips forecasts at zero (counts, sales, volumes).
 ``forward`` is pure tensor code in original units: it is what bundles run and ONNX exports.
@@ -97,7 +97,6 @@ class GlobalForecaster(L.LightningModule):
         n_members: int = 5,
         lr: float = 1e-3,
         weight_decay: float = 1e-5,
-        cpu_threads: int | None = 1,
         nonnegative: bool = False,
     ) -> None:
         super().__init__()
@@ -147,11 +146,6 @@ class GlobalForecaster(L.LightningModule):
         out, loc, scale = self.scaled_forward(history, mask, covariates, calendar)
         forecast = loc.unsqueeze(-1) + scale.unsqueeze(-1) * out
         return torch.clamp(forecast, min=0.0) if self.hparams.nonnegative else forecast
-
-    def on_fit_start(self) -> None:
-        """On CPU, limit torch to ``cpu_threads`` intra-op threads: this small MLP only loses to thread spinning."""
-        if self.hparams.cpu_threads and self.device.type == "cpu":
-            torch.set_num_threads(int(self.hparams.cpu_threads))
 
     def _loss(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
         history, mask, covariates, calendar, target = batch

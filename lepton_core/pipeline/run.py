@@ -101,6 +101,8 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
     run_dir.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(cfg=cfg, plugin=info.name, task=task, run_dir=run_dir, seed=int(cfg.seed))
     L.seed_everything(ctx.seed, workers=True, verbose=False)
+    if cfg.get("cpu_threads"):
+        limit_cpu_threads(int(cfg.cpu_threads))
     stage = StageRunner(manager, ctx)
 
     datamodule = stage("validate", lambda: _validate(manager, ctx))
@@ -115,6 +117,15 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
 
     print_summary(ctx, evaluation, bundle_dir, stage.timings)
     return RunResult(run_dir, evaluation, bundle_dir, stage.timings)
+
+
+def limit_cpu_threads(threads: int) -> None:
+    """Use ``threads`` threads in torch's intra-op pool and in BLAS/OpenMP pools (scikit-learn, statsmodels)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(limits=threads)
 
 
 def _validate(manager: PluginManager, ctx: RunContext) -> Any:

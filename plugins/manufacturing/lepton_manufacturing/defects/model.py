@@ -43,7 +43,6 @@ class SurfaceAutoencoder(L.LightningModule):
         smoothing_sigma: float = 2.0,
         lr: float = 2e-3,
         weight_decay: float = 0.0,
-        cpu_threads: int | None = 1,
     ) -> None:
         super().__init__()
         if image_size % 16 or image_size < 32:
@@ -80,11 +79,6 @@ class SurfaceAutoencoder(L.LightningModule):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Images (batch, C, H, W) in 0..1 -> (anomaly scores (batch,), heatmaps (batch, H, W))."""
         return self.scorer((x - self.reconstruct(x)) ** 2)
-
-    def on_fit_start(self) -> None:
-        """On CPU, train with ``cpu_threads`` torch threads (None: torch's default); more mostly spin."""
-        if self.hparams.cpu_threads and self.device.type == "cpu":
-            torch.set_num_threads(int(self.hparams.cpu_threads))
 
     def _loss(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean, log_var = self.encode(x)

@@ -49,7 +49,6 @@ class RULNet(L.LightningModule):
         dropout: float = 0.1,
         lr: float = 3e-3,
         weight_decay: float = 0.0,
-        cpu_threads: int | None = 1,
     ) -> None:
         super().__init__()
         if cell not in CELLS:
@@ -76,11 +75,6 @@ class RULNet(L.LightningModule):
         """Predicted remaining useful life in cycles, shape (batch,)."""
         cap = float(self.hparams.rul_cap)
         return torch.clamp(self.scaled(x) * cap, 0.0, cap)
-
-    def on_fit_start(self) -> None:
-        """On CPU, train with ``cpu_threads`` torch threads (None: torch's default); more mostly spin."""
-        if self.hparams.cpu_threads and self.device.type == "cpu":
-            torch.set_num_threads(int(self.hparams.cpu_threads))
 
     def _loss(self, batch: Any) -> torch.Tensor:
         x, y = batch

@@ -35,7 +35,6 @@ class BPRRecommender(L.LightningModule):
         weight_decay: float = 0.01,
         n_negatives: int = 4,
         k: int = 10,
-        cpu_threads: int | None = 1,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -68,11 +67,6 @@ class BPRRecommender(L.LightningModule):
         """Scores (batch, n_items): factor scores for known users, popularity for unknown ones (known = 0)."""
         weight = known.float().unsqueeze(1)
         return weight * self.scores(users) + (1 - weight) * self.popularity.unsqueeze(0)
-
-    def on_fit_start(self) -> None:
-        """On CPU, use ``cpu_threads`` torch threads (small matrices: more threads mostly spin)."""
-        if self.hparams.cpu_threads and self.device.type == "cpu":
-            torch.set_num_threads(int(self.hparams.cpu_threads))
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         users, positives = batch
