@@ -168,7 +168,6 @@ def main() -> None:
     options = parser.parse_args()
     rows, repeats = (200_000, 1) if options.quick else (options.rows, options.repeats)
     torch.set_num_threads(options.threads)
-    MODEL_OPTIONS["cpu_threads"] = options.threads
     warnings.filterwarnings("ignore")
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
 

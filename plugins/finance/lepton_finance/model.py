@@ -46,7 +46,6 @@ class RiskClassifier(L.LightningModule):
         lr: float = 0.003,
         weight_decay: float = 0.05,
         linear_lr_factor: float = 10.0,
-        cpu_threads: int | None = 1,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -56,15 +55,6 @@ class RiskClassifier(L.LightningModule):
         )
         self.register_buffer("pos_weight", torch.tensor(positive_weight(class_weight, positive_rate)))
         self.val_auc = BinaryAUROC()
-
-    def on_fit_start(self) -> None:
-        """On CPU, train with ``cpu_threads`` torch threads (None: torch's default).
-
-        A net this small gains nothing from intra-op threads, and on a busy machine their contention
-        makes each step many times slower (measured: 6 s vs 53 s for the credit demo on a loaded 2-core host).
-        """
-        if self.device.type == "cpu" and self.hparams.cpu_threads:
-            torch.set_num_threads(int(self.hparams.cpu_threads))
 
     def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
         """Logits of shape (batch,)."""
