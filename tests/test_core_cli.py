@@ -61,7 +61,7 @@ def test_bad_override_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_multirun_sweeps_two_jobs_into_two_directories(tmp_path: Path) -> None:
     proc = run_lepton(
-        ["run", "-m", "plugin=example", "model.hidden=8,16", "trainer.max_epochs=2", "callbacks.progress_bar=null"],
+        ["run", "plugin=example", "-m", "model.hidden=8,16", "trainer.max_epochs=2", "callbacks.progress_bar=null"],
         tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

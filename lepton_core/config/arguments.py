@@ -8,6 +8,7 @@ from pathlib import Path
 from lepton_core.errors import ConfigError
 from lepton_core.hooks.manager import PluginManager
 
+MULTIRUN_FLAGS = {"-m", "--multirun"}
 HYDRA_FLAGS_WITHOUT_JOB = {"--help", "-h", "--hydra-help", "--version", "--shell-completion", "-sc"}
 
 
@@ -30,7 +31,7 @@ def translate_run_args(args: list[str], manager: PluginManager) -> list[str]:
 
     ``task=T`` becomes ``task=<plugin>/T`` (task configs are namespaced per plugin), the plugin's default
     task is added when none is given, and ``resume=...`` selects the run directory to continue. The other
-    arguments keep their order, so Hydra's own flags (-m, --cfg, --info...) work as usual.
+    arguments keep their order (``-m`` moves first), so Hydra's own flags (--cfg, --info...) work as usual.
     """
     if any(a in HYDRA_FLAGS_WITHOUT_JOB for a in args):
         return args
@@ -50,11 +51,12 @@ def translate_run_args(args: list[str], manager: PluginManager) -> list[str]:
     injected = [f"plugin={','.join(plugins)}", f"task={','.join(dict.fromkeys(tasks))}"]
     if resume_value is not None and resume_value.lower() not in ("false", "0", "no"):
         injected += ["resume=true", f"hydra.run.dir={_resume_dir(resume_value, plugins, tasks, args)}"]
-    out: list[str] = []
+    # -m may stand anywhere: argparse would refuse overrides that follow it, so it goes first.
+    out: list[str] = [a for a in args if a in MULTIRUN_FLAGS]
     for arg in args:
         if arg.startswith("plugin="):
             out += injected
-        elif not arg.startswith(("task=", "resume=")):
+        elif not arg.startswith(("task=", "resume=")) and arg not in MULTIRUN_FLAGS:
             out.append(arg)
     return out
 
