@@ -189,7 +189,7 @@ def test_config_package_check_can_be_limited_to_some_tasks(sloppy_plugin: Path) 
         check_config_package("sloppy", tasks=["fit"])
 
 
-def test_hparams_search_must_optimise_in_the_primary_metric_direction(sloppy_plugin: Path) -> None:
+def test_hparams_search_must_optimise_in_the_monitor_direction(sloppy_plugin: Path) -> None:
     from lepton_core.testing.kit import _check_hparams_search
 
     search = sloppy_plugin / "configs" / "hparams_search"
@@ -209,6 +209,6 @@ def test_hparams_search_must_optimise_in_the_primary_metric_direction(sloppy_plu
             """
         )
     )
-    _check_hparams_search("sloppy", "fit", [], greater_is_better=False)
-    with pytest.raises(ContractError, match="sets direction minimize, the primary metric needs maximize"):
-        _check_hparams_search("sloppy", "fit", [], greater_is_better=True)
+    _check_hparams_search("sloppy", "fit", ["++task.monitor_mode=min"])
+    with pytest.raises(ContractError, match=r"sets direction minimize, trials score .*mode max.*needs maximize"):
+        _check_hparams_search("sloppy", "fit", ["++task.monitor_mode=max"])

@@ -70,6 +70,8 @@ def test_a_vertical_optuna_sweep_runs_two_trials(tmp_path: Path) -> None:
     sweep = next((tmp_path / "multirun" / "finance" / "credit_scoring").iterdir())
     trials = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name.isdigit())
     assert [t.name for t in trials] == ["0", "1"]
-    scores = [json.loads((t / "metrics.json").read_text())["metrics"]["model"]["roc_auc"] for t in trials]
+    validations = [json.loads((t / "metrics.json").read_text())["validation"] for t in trials]
+    assert {v["monitor"] for v in validations} == {"val_roc_auc"}
     best = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
-    assert best["best_value"] == pytest.approx(max(scores)), "Optuna maximises the model's test roc_auc"
+    scores = [v["best"] for v in validations]
+    assert best["best_value"] == pytest.approx(max(scores)), "Optuna maximises the validation roc_auc, not the test's"

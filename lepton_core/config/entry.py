@@ -56,7 +56,7 @@ def _close_process_group() -> None:
 
 @hydra.main(version_base="1.3", config_path="pkg://lepton_core.configs", config_name="lepton")
 def main(cfg: DictConfig) -> float | None:
-    """Run the pipeline for one composed config; return the model's primary metric (for sweepers)."""
+    """Run the pipeline for one composed config; return its sweep score (best validation ``task.monitor``)."""
     from lepton_core.pipeline.run import run_pipeline
 
     try:
@@ -67,4 +67,4 @@ def main(cfg: DictConfig) -> float | None:
             raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    return result.primary_score
+    return result.sweep_score

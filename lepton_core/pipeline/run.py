@@ -28,14 +28,23 @@ class RunResult:
     evaluation: Evaluation | None
     bundle_dir: Path | None
     timings: dict[str, float] = field(default_factory=dict)
+    validation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def primary_score(self) -> float | None:
-        """The model's primary metric on the test split (what sweepers optimise)."""
+        """The model's primary metric on the test split."""
         if self.evaluation is None:
             return None
         value = self.evaluation.metrics.get("model", {}).get(self.evaluation.primary_metric)
         return None if value is None else float(value)
+
+    @property
+    def sweep_score(self) -> float | None:
+        """What sweepers optimise: the best validation value of ``task.monitor`` (the test split stays unseen).
+
+        A task with nothing to train (a solver) has no validation score; its primary metric stands in.
+        """
+        return self.validation.get("best", self.primary_score)
 
 
 class StageRunner:
@@ -110,13 +119,14 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
     model, trainer = stage("train", lambda: _train(manager, ctx, datamodule))
     if trainer is not None and not trainer.is_global_zero:
         return RunResult(run_dir, None, None, stage.timings)
+    validation = _validation_summary(trainer)
     evaluation = stage("evaluate", lambda: _evaluate(manager, ctx, datamodule, model, baselines))
-    stage("report", lambda: _report(ctx, evaluation, datamodule, stage.timings))
+    stage("report", lambda: _report(ctx, evaluation, stage.timings, validation))
     bundle_dir = stage("bundle", lambda: _bundle(manager, ctx, datamodule, model, evaluation))
     from lepton_core.report.summary import print_summary
 
     print_summary(ctx, evaluation, bundle_dir, stage.timings)
-    return RunResult(run_dir, evaluation, bundle_dir, stage.timings)
+    return RunResult(run_dir, evaluation, bundle_dir, stage.timings, validation)
 
 
 def limit_cpu_threads(threads: int) -> None:
@@ -181,11 +191,20 @@ def _evaluate(
     return replace(evaluation, data_summary=dict(datamodule.summary()))
 
 
-def _report(ctx: RunContext, evaluation: Evaluation, datamodule: Any, timings: dict[str, float]) -> Path:
+def _validation_summary(trainer: Any) -> dict[str, Any]:
+    """The monitored validation metric and its best value, from the checkpoint callback ({} if none)."""
+    callback = getattr(trainer, "checkpoint_callback", None)
+    best = getattr(callback, "best_model_score", None)
+    if best is None:
+        return {}
+    return {"monitor": callback.monitor, "mode": callback.mode, "best": float(best)}
+
+
+def _report(ctx: RunContext, evaluation: Evaluation, timings: dict[str, float], validation: dict[str, Any]) -> Path:
     from lepton_core.report.html import write_report
     from lepton_core.report.metrics_file import write_metrics
 
-    write_metrics(ctx, evaluation, timings)
+    write_metrics(ctx, evaluation, timings, validation)
     return write_report(ctx, evaluation, timings)
 
 

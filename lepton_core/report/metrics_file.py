@@ -23,8 +23,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def metrics_document(ctx: RunContext, evaluation: Evaluation, timings: dict[str, float]) -> dict[str, Any]:
-    """The content of metrics.json."""
+def metrics_document(
+    ctx: RunContext, evaluation: Evaluation, timings: dict[str, float], validation: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The content of metrics.json (``validation``: the monitored validation metric and its best value)."""
     best = evaluation.best_baseline()
     return _clean(
         {
@@ -38,13 +40,16 @@ def metrics_document(ctx: RunContext, evaluation: Evaluation, timings: dict[str,
             "baseline_wins": evaluation.baseline_wins(),
             "notes": list(evaluation.notes),
             "data": dict(evaluation.data_summary),
+            "validation": dict(validation or {}),
             "timings_s": {k: round(v, 3) for k, v in timings.items()},
         }
     )
 
 
-def write_metrics(ctx: RunContext, evaluation: Evaluation, timings: dict[str, float]) -> Path:
+def write_metrics(
+    ctx: RunContext, evaluation: Evaluation, timings: dict[str, float], validation: dict[str, Any] | None = None
+) -> Path:
     """Write ``metrics.json`` in the run directory."""
     path = ctx.run_dir / "metrics.json"
-    atomic_write_text(path, json.dumps(metrics_document(ctx, evaluation, timings), indent=2))
+    atomic_write_text(path, json.dumps(metrics_document(ctx, evaluation, timings, validation), indent=2))
     return path

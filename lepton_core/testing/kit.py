@@ -322,26 +322,27 @@ def check_task_config(name: str, task: str, overrides: Sequence[str] = ()) -> di
     return resolved
 
 
-def _check_hparams_search(name: str, task: str, overrides: Sequence[str], greater_is_better: bool) -> None:
+def _check_hparams_search(name: str, task: str, overrides: Sequence[str]) -> None:
     info = check_describe(name, check_import=False)
     if not resources.files(info.config_package).joinpath("hparams_search", f"{name}.yaml").is_file():
         return
     from hydra.core.hydra_config import HydraConfig
 
-    with composed_config(name, task, [*overrides, f"hparams_search={name}"]):
+    with composed_config(name, task, [*overrides, f"hparams_search={name}"]) as cfg:
         sweeper = HydraConfig.get().sweeper
+        mode = str(cfg.task.get("monitor_mode", "min"))
     if "optuna" not in str(sweeper.get("_target_", "")).lower() or not sweeper.get("params"):
         raise _fail(
             name,
             f"hparams_search/{name}.yaml does not set the optuna sweeper with params",
             "override /hydra/sweeper: optuna and list hydra.sweeper.params",
         )
-    expected = "maximize" if greater_is_better else "minimize"
+    expected = "maximize" if mode == "max" else "minimize"
     if str(sweeper.get("direction")) != expected:
         raise _fail(
             name,
             f"hparams_search/{name}.yaml sets direction {sweeper.get('direction')}, "
-            f"the primary metric needs {expected}",
+            f"trials score the validation task.monitor (mode {mode}), which needs {expected}",
             f"set hydra.sweeper.direction: {expected}",
             task,
         )
@@ -588,7 +589,7 @@ def check_plugin(
         check_task_config(name, current, args)
         result = check_fit(name, current, tmp_path, args, debug)
         assert result.evaluation is not None and result.bundle_dir is not None
-        _check_hparams_search(name, current, args, result.evaluation.greater_is_better)
+        _check_hparams_search(name, current, args)
         check_bundle(result.bundle_dir, name, current)
         report.tasks[current] = TaskReport(
             task=current,
