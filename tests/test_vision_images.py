@@ -118,3 +118,10 @@ def test_image_batch_loader_augmentation_is_seeded_per_epoch() -> None:
     loader.set_epoch(1)
     again = [next(iter(loader))[0] for _ in range(2)]
     torch.testing.assert_close(again[0], again[1])
+
+
+def test_a_one_pixel_heatmap_resizes_to_the_image() -> None:
+    from lepton_core.vision.overlay import resize_heatmap
+
+    resized = resize_heatmap(np.ones((1, 1, 1), dtype=np.float32), (8, 6))
+    assert resized.shape == (8, 6)

@@ -35,7 +35,9 @@ def resize_heatmap(heatmap: Any, shape: tuple[int, int]) -> np.ndarray:
     from PIL import Image
 
     values = heatmap.detach().cpu().numpy() if hasattr(heatmap, "detach") else np.asarray(heatmap)
-    values = np.squeeze(values).astype(np.float32)
+    values = np.asarray(values, dtype=np.float32)
+    while values.ndim > 2 and values.shape[0] == 1:  # (1, h, w) -> (h, w); a (1, 1) map stays 2-D
+        values = values[0]
     if values.ndim != 2:
         raise ValueError(f"a heatmap must be 2-D, got shape {values.shape}")
     values = np.nan_to_num(values)
