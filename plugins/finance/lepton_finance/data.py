@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,42 +22,17 @@ class FinanceDataModule(TabularDataModule):
 
     stratify: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        demo: str = "credit",
-        n_rows: int = 20000,
-        positive_label: Any = None,
-        path: str | None = None,
-        target: str | None = None,
-        features: Sequence[str] | None = None,
-        numeric: Sequence[str] | None = None,
-        categorical: Sequence[str] | None = None,
-        drop: Sequence[str] | None = None,
-        id_column: str | None = None,
-        time_column: str | None = None,
-        val_fraction: float = 0.15,
-        test_fraction: float = 0.15,
-        batch_size: int | str = "auto",
-        eval_batch_size: int = 8192,
-        max_categories: int = 200,
-        seed: int = 0,
-        streaming: bool = False,
-        streaming_sample_rows: int = 100_000,
-    ) -> None:
+    def __init__(self, demo: str = "credit", n_rows: int = 20000, positive_label: Any = None, **table: Any) -> None:
+        """``table``: TabularDataModule's options (path, target, features, drop, id_column, time_column...)."""
         if demo not in DEMOS:
             raise ConfigError(f"unknown demo '{demo}'", f"use one of {', '.join(DEMOS)}")
-        if path is None:
+        if table.get("path") is None:
             spec = DEMOS[demo][0]
-            target = target or spec.target
+            table["target"] = table.get("target") or spec.target
+            table["id_column"] = table.get("id_column") or spec.id_column
+            table["time_column"] = table.get("time_column") or spec.time_column
             positive_label = spec.positive_label if positive_label is None else positive_label
-            id_column = id_column or spec.id_column
-            time_column = time_column or spec.time_column
-        super().__init__(
-            path=path, target=target, features=features, numeric=numeric, categorical=categorical, drop=drop,
-            id_column=id_column, time_column=time_column, val_fraction=val_fraction, test_fraction=test_fraction,
-            batch_size=batch_size, eval_batch_size=eval_batch_size, max_categories=max_categories, seed=seed,
-            streaming=streaming, streaming_sample_rows=streaming_sample_rows,
-        )
+        super().__init__(**table)
         self.demo = demo
         self.n_rows = int(n_rows)
         self.positive_label = positive_label
