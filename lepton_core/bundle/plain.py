@@ -24,7 +24,7 @@ _FLOAT = re.compile(  # YAML 1.2 floats, as OmegaConf reads them (PyYAML's YAML 
     |\.[0-9]+(?:_[0-9]+)*(?:[eE][-+][0-9]+)?
     |[-+]?\.(?:inf|Inf|INF)
     |\.(?:nan|NaN|NAN))$""",
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -126,7 +126,7 @@ def parse_yaml(data: bytes, where: str) -> Any:
     import yaml
 
     try:
-        value = yaml.load(data.decode("utf-8"), Loader=_loader())  # noqa: S506 - a SafeLoader subclass
+        value = yaml.load(data.decode("utf-8"), Loader=_loader())  # a SafeLoader subclass
     except (UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
         reason = " ".join(str(exc).split())[:200]
         raise BundleError(f"{where} is not valid bundle YAML ({reason})", REBUILD) from None
