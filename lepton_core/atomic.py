@@ -18,6 +18,25 @@ FILE_MODE = 0o666  # less the umask
 DIR_MODE = 0o777  # less the umask
 
 
+def current_umask() -> int:
+    """The process umask (read from /proc where it can be, so that it is never changed, even briefly)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def apply_default_mode(path: Path) -> None:
+    """Give a file written by a library with owner-only permissions the ordinary mode (0666 less the umask)."""
+    os.chmod(path, FILE_MODE & ~current_umask())
+
+
 def _sibling_name(path: Path) -> Path:
     return path.parent / f".{path.name}.{secrets.token_hex(6)}.partial"
 

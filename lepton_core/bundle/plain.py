@@ -14,7 +14,9 @@ from typing import Any
 
 from lepton_core.errors import BundleError, LeptonError
 
-__all__ = ["check_plain", "parse_json", "parse_yaml"]
+__all__ = ["INSTANTIATION_KEYS", "check_plain", "parse_json", "parse_yaml", "without_instantiation_keys"]
+
+INSTANTIATION_KEYS = frozenset({"_target_", "_args_", "_partial_", "_recursive_", "_convert_"})  # Hydra's
 
 REBUILD = "rebuild the bundle with `lepton run`"
 MAX_DEPTH = 64
@@ -56,11 +58,22 @@ def check_plain(
                     raise error(f"{where} has a non-string key {key!r} at {path or 'the top'}", fix)
                 if not interpolations and "${" in key:
                     raise error(f"{where} has an interpolation in the key '{key}'", fix)
+                if key in INSTANTIATION_KEYS:
+                    raise error(f"{where} names code to instantiate ('{key}' at {path or 'the top'})", fix)
                 walk(item, f"{path}.{key}" if path else key, depth + 1)
             return
         raise error(f"{where} holds a {type(node).__name__} at {path or 'the top'}, not plain JSON data", fix)
 
     walk(value, "", 0)
+    return value
+
+
+def without_instantiation_keys(value: Any) -> Any:
+    """``value`` with Hydra's instantiation keys (``_target_``...) removed at every level: a bundle names no code."""
+    if isinstance(value, dict):
+        return {k: without_instantiation_keys(v) for k, v in value.items() if k not in INSTANTIATION_KEYS}
+    if isinstance(value, list):
+        return [without_instantiation_keys(v) for v in value]
     return value
 
 

@@ -9,11 +9,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from lepton_core.atomic import publish_dir, staging_dir
+from lepton_core.atomic import apply_default_mode, publish_dir, staging_dir
 from lepton_core.bundle.loader import WEIGHTS_NAME, build_predictor, load_bundle
 from lepton_core.bundle.manifest import FORMAT_NAME, FORMAT_VERSION, write_manifest
 from lepton_core.bundle.model_card import model_card
-from lepton_core.bundle.plain import check_plain
+from lepton_core.bundle.plain import check_plain, without_instantiation_keys
 from lepton_core.errors import PluginError
 from lepton_core.hooks.manager import PluginManager
 from lepton_core.hooks.specs import CONTRACT_VERSION, Evaluation, Export, RunContext
@@ -92,7 +92,8 @@ def _stage(
 
     record = manager.records[ctx.plugin]
     names = ["config.yaml", "preprocess.json", "metrics.json"]
-    (staged / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(resolved_config)), "utf-8")
+    plain_config = without_instantiation_keys(resolved_config)  # resolved, and naming no code
+    (staged / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(plain_config)), "utf-8")
     (staged / "preprocess.json").write_text(json.dumps(_json_ready(dict(export.state)), indent=1), "utf-8")
     (staged / "metrics.json").write_text(
         json.dumps(metrics_document(ctx, evaluation, {}), indent=2), "utf-8"
@@ -108,6 +109,7 @@ def _stage(
 
         export.module.to("cpu")
         save_model(export.module, str(staged / WEIGHTS_NAME), metadata={"format": "pt"})
+        apply_default_mode(staged / WEIGHTS_NAME)  # safetensors writes 0600: another user could not serve it
         names.append(WEIGHTS_NAME)
     manifest: dict[str, Any] = {
         "format": FORMAT_NAME,
