@@ -141,6 +141,7 @@ def parse_yaml(data: bytes, where: str) -> Any:
     try:
         value = yaml.load(data.decode("utf-8"), Loader=_loader())  # a SafeLoader subclass
     except (UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
-        reason = " ".join(str(exc).split())[:200]
+        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None) or str(exc)
+        reason = " ".join((f"{problem}, line {mark.line + 1}" if mark else str(problem)).split())[:200]
         raise BundleError(f"{where} is not valid bundle YAML ({reason})", REBUILD) from None
     return check_plain(value, where)
