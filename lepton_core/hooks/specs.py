@@ -211,6 +211,11 @@ class DeployContext:
         """The task the bundle was trained for."""
         return str(self.manifest["task"])
 
+    @property
+    def plugin(self) -> str:
+        """The plugin that built the bundle."""
+        return str(self.manifest["plugin"]["name"])
+
     def build_model(self, cls: type[ModuleT], **overrides: Any) -> ModuleT:
         """Build the installed class ``cls`` from the bundle's plain ``model_kwargs`` (``overrides``, from code, win)."""
         from lepton_core.bundle.plain import check_plain
