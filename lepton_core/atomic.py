@@ -1,13 +1,55 @@
-"""Atomic file and directory writes: a crash never leaves a half-written file that looks valid."""
+"""Atomic file and directory writes: a crash never leaves a half-written file that looks valid.
+
+Temporary files and directories are created with the ordinary modes (0666 / 0777 less the umask, so
+0644 / 0755 under the usual umask 022), not the owner-only modes of ``tempfile``: a bundle written by one
+user can be served by another, or by a container user.
+"""
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+FILE_MODE = 0o666  # less the umask
+DIR_MODE = 0o777  # less the umask
+
+
+def current_umask() -> int:
+    """The process umask (read from /proc where it can be, so that it is never changed, even briefly)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def apply_default_mode(path: Path) -> None:
+    """Give a file written by a library with owner-only permissions the ordinary mode (0666 less the umask)."""
+    os.chmod(path, FILE_MODE & ~current_umask())
+
+
+def _sibling_name(path: Path) -> Path:
+    return path.parent / f".{path.name}.{secrets.token_hex(6)}.partial"
+
+
+def _create_temp_file(path: Path) -> tuple[int, Path]:
+    """An exclusive, new temporary sibling of ``path`` opened for writing (mode 0666 less the umask)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = _sibling_name(path)
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), tmp
+        except FileExistsError:
+            continue
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -17,21 +59,26 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary sibling of ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    fd, tmp = _create_temp_file(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
 def staging_dir(target: Path) -> Path:
-    """A fresh temporary directory beside ``target``, to be published with ``publish_dir``."""
+    """A fresh temporary directory beside ``target`` (0777 less the umask), to be published with ``publish_dir``."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    while True:
+        staged = _sibling_name(target)
+        try:
+            staged.mkdir(mode=DIR_MODE)
+            return staged
+        except FileExistsError:
+            continue
 
 
 def publish_dir(staged: Path, target: Path) -> Path:
@@ -45,12 +92,11 @@ def publish_dir(staged: Path, target: Path) -> Path:
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary sibling of ``path`` to write to; it replaces ``path`` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    fd, tmp = _create_temp_file(path)
     os.close(fd)
     try:
-        yield Path(tmp)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

@@ -172,6 +172,47 @@ def new_plugin(
     typer.echo(f"next: pip install -e {target} && lepton plugins && lepton run plugin={name}")
 
 
+TrustedKeys = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--trusted-key",
+        help="Public key (from `lepton keygen`) that must have signed the bundle; repeatable. "
+        "Also read from LEPTON_TRUSTED_KEYS (files separated by ':').",
+    ),
+]
+
+
+def _trusted_keys(keys: list[str] | None) -> list[str]:
+    """The --trusted-key files plus those of LEPTON_TRUSTED_KEYS (empty: no signature required)."""
+    from lepton_core.bundle.signing import trusted_keys_from_env
+
+    return [*(keys or []), *trusted_keys_from_env()]
+
+
+@app.command()
+def keygen(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the key pair.", file_okay=False)] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing key pair.")] = False,
+) -> None:
+    """Create an ed25519 key pair to sign bundles: lepton-signing.key (private, 0600) and lepton-signing.pub (0644)."""
+    from lepton_core.bundle.signing import generate_keypair
+
+    private, public = generate_keypair(out, force=force)
+    typer.echo(f"wrote {private} (private: keep it secret) and {public} (public: give it to --trusted-key)")
+
+
+@app.command()
+def sign(
+    bundle: Annotated[str, typer.Argument(help="The bundle/ directory to sign.")],
+    key: Annotated[str, typer.Option("--key", help="Private key written by `lepton keygen`.")],
+) -> None:
+    """Sign a bundle (its manifest, which hashes every file) with a private key; replaces an older signature."""
+    from lepton_core.bundle.signing import sign_bundle
+
+    path = sign_bundle(bundle, key)
+    typer.echo(f"signed {bundle}: wrote {path}")
+
+
 @app.command()
 def predict(
     bundle: Annotated[str, typer.Argument(help="The bundle/ directory of a run.")],
@@ -182,11 +223,15 @@ def predict(
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Items per model call.")] = 1024,
     runtime: Annotated[str, typer.Option("--runtime", help="auto (ONNX when parity-checked), torch or onnx.")] = "auto",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    trusted_key: TrustedKeys = None,
 ) -> None:
     """Predict a file or folder of inputs with a bundle, in chunks, through the server's predictor code."""
     from lepton_core.deploy.batch import predict_file
 
-    summary = predict_file(bundle, input_path, output, chunk_size=chunk_size, runtime=runtime, progress=progress)
+    summary = predict_file(
+        bundle, input_path, output, chunk_size=chunk_size, runtime=runtime, progress=progress,
+        trusted_keys=_trusted_keys(trusted_key),
+    )
     typer.echo(f"wrote {summary.rows} predictions to {summary.output} in {summary.seconds:.1f} s (runtime {summary.runtime})")
 
 
@@ -201,6 +246,7 @@ def serve(
     max_queue: Annotated[int, typer.Option("--max-queue", help="Items waiting before 503 + Retry-After.")] = 1024,
     torch_threads: Annotated[int, typer.Option("--torch-threads", help="torch intra-op threads (0: half the cores).")] = 0,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+    trusted_key: TrustedKeys = None,
 ) -> None:
     """Serve a bundle over HTTP: POST /predict, GET /livez /readyz /info /metrics /docs."""
     from lepton_core.serve import ServeSettings, serve_bundle
@@ -208,7 +254,10 @@ def serve(
     settings = ServeSettings(
         max_body_bytes=max_body_bytes, max_batch_size=max_batch_size, max_queue_items=max_queue, torch_threads=torch_threads
     )
-    serve_bundle(bundle, host=host, port=port, runtime=runtime, settings=settings, log_level=log_level)
+    serve_bundle(
+        bundle, host=host, port=port, runtime=runtime, settings=settings, log_level=log_level,
+        trusted_keys=_trusted_keys(trusted_key),
+    )
 
 
 @app.command()
@@ -219,15 +268,20 @@ def export(
         str | None, typer.Option("--examples", help="More held-out inputs for the parity check (a predict INPUT).")
     ] = None,
     tolerance: Annotated[float, typer.Option("--tolerance", help="Largest output difference accepted.")] = 1e-4,
+    trusted_key: TrustedKeys = None,
 ) -> None:
     """Export a bundle's model (ONNX, dynamic batch) and add it to the bundle if it matches torch on held-out inputs."""
+    from lepton_core.bundle.signing import SIGNATURE_NAME
     from lepton_core.deploy.export import export_bundle
 
-    result = export_bundle(bundle, format, examples, tolerance)
+    signed = (Path(bundle) / SIGNATURE_NAME).is_file()
+    result = export_bundle(bundle, format, examples, tolerance, trusted_keys=_trusted_keys(trusted_key))
     typer.echo(
         f"added {result.path.name} to {result.path.parent} ({result.exporter}); parity on {result.n_examples} "
         f"held-out example(s): max |torch - onnx| = {result.max_abs_diff:.2g} <= {result.tolerance:g}"
     )
+    if signed:
+        typer.echo("the bundle changed, so its signature was removed: sign it again with `lepton sign BUNDLE --key KEY`")
 
 
 def _hydra_config_error(exc: Exception) -> LeptonError | None:

@@ -595,6 +595,79 @@ CASES: list[Case] = [
 ]
 
 
+# ---------------------------------------------------------------------------- bundle trust (hostile bundles)
+# An attacker edits a bundle and re-hashes its manifest; more in tests/test_bundle_trust.py.
+
+
+def _rehashed(breaks: Callable[[Path], None]) -> Callable[[Path], None]:
+    def apply(bundle: Path) -> None:
+        from lepton_core.bundle.manifest import file_sha256
+
+        breaks(bundle)
+        manifest = json.loads((bundle / "lepton.json").read_text())
+        if isinstance(manifest.get("files"), dict):
+            manifest["files"] = {n: file_sha256(bundle / n) if (bundle / n).is_file() else h for n, h in manifest["files"].items()}
+        (bundle / "lepton.json").write_text(json.dumps(manifest))
+
+    return apply
+
+
+def _manifest_edit(change: Callable[[dict], None]) -> Callable[[Path], None]:
+    def apply(bundle: Path) -> None:
+        manifest = json.loads((bundle / "lepton.json").read_text())
+        change(manifest)
+        (bundle / "lepton.json").write_text(json.dumps(manifest))
+
+    return apply
+
+
+def _truncate_weights(bundle: Path) -> None:
+    weights = bundle / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+
+
+def _drop_weights(bundle: Path) -> None:
+    (bundle / "weights.safetensors").unlink()
+    _manifest_edit(lambda m: m["files"].pop("weights.safetensors"))(bundle)
+
+
+def _config_append(text: str) -> Callable[[Path], None]:
+    def apply(bundle: Path) -> None:
+        with (bundle / "config.yaml").open("a") as handle:
+            handle.write(text)
+
+    return apply
+
+
+def _unsigned_with_trusted_key(directory: Path, bundle: Path) -> list[str]:
+    from lepton_core.bundle.signing import generate_keypair
+
+    _, public = generate_keypair(directory / "keys")
+    return [*_broken_bundle(lambda b: None)(directory, bundle), "--trusted-key", str(public)]
+
+
+TRUST_CASES: list[Case] = [
+    Case("truncated weights", "cli", BUNDLE, r"not a valid safetensors", _broken_bundle(_rehashed(_truncate_weights)),
+         outputs=PREDICT_OUTPUTS),
+    Case("weights deleted with their manifest line", "cli", BUNDLE, r"no weights.safetensors", _broken_bundle(_drop_weights),
+         outputs=PREDICT_OUTPUTS),
+    Case("manifest files not a mapping", "cli", BUNDLE, r"'files' is not a mapping",
+         _broken_bundle(_manifest_edit(lambda m: m.update(files=list(m["files"])))), outputs=PREDICT_OUTPUTS),
+    Case("manifest hash not a string", "cli", BUNDLE, r"not a sha256",
+         _broken_bundle(_manifest_edit(lambda m: m["files"].update({"config.yaml": 1}))), outputs=PREDICT_OUTPUTS),
+    Case("invalid YAML in the bundle config", "cli", BUNDLE, r"not valid bundle YAML",
+         _broken_bundle(_rehashed(_config_append("broken: [unclosed\n"))), outputs=PREDICT_OUTPUTS),
+    Case("bundle config naming code", "cli", BUNDLE, r"names code",
+         _broken_bundle(_rehashed(_config_append("predictor:\n  _target_: pathlib.Path.write_text\n"))),
+         outputs=PREDICT_OUTPUTS),
+    Case("bundle config with an interpolation", "cli", BUNDLE, r"interpolation",
+         _broken_bundle(_rehashed(_config_append("home: ${oc.env:HOME}\n"))), outputs=PREDICT_OUTPUTS),
+    Case("unsigned bundle with a trusted key", "cli", BUNDLE, r"not signed", _unsigned_with_trusted_key,
+         outputs=PREDICT_OUTPUTS),
+]
+CASES += TRUST_CASES
+
+
 # ---------------------------------------------------------------------------- checks
 
 

@@ -56,6 +56,6 @@ def test_global_trace_option_traces_any_command(example_run: Path, tmp_path: Pat
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (
-        "trace: lepton_build_predictor(ctx=DeployContext) [example, lepton.defaults] -> MoonsPredictor"
+        "trace: lepton_build_predictor(ctx=DeployContext(example/classify)) [lepton.defaults] -> MoonsPredictor"
         in proc.stderr
     )

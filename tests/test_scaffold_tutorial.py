@@ -17,7 +17,7 @@ from lepton_core.testing.cli import latest_run, run_lepton
 TUTORIAL = Path(__file__).parents[1] / "docs" / "writing-a-plugin.md"
 PLUGIN = "churn"
 EDIT_SUFFIX = ": replace the tasks line"
-TASKS_LINE = '        tasks=(TaskInfo("classify", "Classify the rows of a CSV into two classes."),),\n'
+TASKS_LINE = '        tasks=(TaskInfo("classify", "Classify the rows of a CSV into two classes.", predictor=PREDICTOR),),\n'
 
 
 def titled_blocks() -> list[tuple[str, str]]:

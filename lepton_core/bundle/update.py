@@ -21,13 +21,19 @@ def add_bundle_file(
     """Copy ``source`` into a verified bundle as ``name``, merge ``manifest_updates``, re-hash; return the manifest.
 
     Replacing a listed file first drops it (and the keys being updated) from the manifest, so a crash
-    at any point leaves a bundle that still verifies.
+    at any point leaves a bundle that still verifies. A signature no longer covers the new manifest and
+    is removed (sign the bundle again with `lepton sign`).
     """
+    from lepton_core.bundle.signing import SIGNATURE_NAME
+
     bundle_dir = Path(bundle_dir)
-    manifest = verify_bundle(bundle_dir)
+    manifest = verify_bundle(bundle_dir, trusted_keys=())
     if name == MANIFEST_NAME:
         raise BundleError(f"cannot add a file named {MANIFEST_NAME} to a bundle", "choose another name")
+    if name == SIGNATURE_NAME:
+        raise BundleError(f"cannot add a file named {SIGNATURE_NAME} to a bundle", "sign it with `lepton sign`")
     target = safe_member(bundle_dir, name)
+    (bundle_dir / SIGNATURE_NAME).unlink(missing_ok=True)
     updates = dict(manifest_updates or {})
     names = [n for n in manifest["files"] if n != name]
     if name in manifest["files"]:

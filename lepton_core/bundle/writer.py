@@ -9,10 +9,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from lepton_core.atomic import publish_dir, staging_dir
+from lepton_core.atomic import apply_default_mode, publish_dir, staging_dir
 from lepton_core.bundle.loader import WEIGHTS_NAME, build_predictor, load_bundle
 from lepton_core.bundle.manifest import FORMAT_NAME, FORMAT_VERSION, write_manifest
 from lepton_core.bundle.model_card import model_card
+from lepton_core.bundle.plain import check_plain, without_instantiation_keys
 from lepton_core.errors import PluginError
 from lepton_core.hooks.manager import PluginManager
 from lepton_core.hooks.specs import CONTRACT_VERSION, Evaluation, Export, RunContext
@@ -38,6 +39,28 @@ def _json_ready(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
+def model_kwargs(export: Export, plugin: str) -> dict[str, Any] | None:
+    """The exported module's plain constructor arguments: ``export.model_kwargs``, else its ``hparams``."""
+    if export.module is None:
+        return None
+    kwargs = export.model_kwargs
+    if kwargs is None:
+        kwargs = getattr(export.module, "hparams", None)
+    fix = "call self.save_hyperparameters() in the module's __init__, or pass Export(model_kwargs=...)"
+    if kwargs is None or not hasattr(kwargs, "items"):
+        raise PluginError(f"plugin '{plugin}' exports a {type(export.module).__name__} without constructor arguments", fix)
+
+    def scalar(value: Any) -> Any:
+        if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+            return value.item()
+        raise PluginError(
+            f"plugin '{plugin}': model constructor argument of type {type(value).__name__} is not plain JSON", fix
+        )
+
+    plain = json.loads(json.dumps(dict(kwargs.items()), default=scalar))
+    return check_plain(plain, f"plugin '{plugin}' model_kwargs", PluginError, fix)
+
+
 def write_bundle(
     target: Path,
     ctx: RunContext,
@@ -50,7 +73,7 @@ def write_bundle(
     staged = staging_dir(target)
     try:
         _stage(staged, ctx, export, evaluation, resolved_config, manager)
-        load_bundle(staged, manager=manager)  # verified before it is published: never a bundle that cannot load
+        load_bundle(staged, manager=manager, trusted_keys=())  # verified before it is published: never a bundle that cannot load
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
@@ -69,7 +92,8 @@ def _stage(
 
     record = manager.records[ctx.plugin]
     names = ["config.yaml", "preprocess.json", "metrics.json"]
-    (staged / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(resolved_config)), "utf-8")
+    plain_config = without_instantiation_keys(resolved_config)  # resolved, and naming no code
+    (staged / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(plain_config)), "utf-8")
     (staged / "preprocess.json").write_text(json.dumps(_json_ready(dict(export.state)), indent=1), "utf-8")
     (staged / "metrics.json").write_text(
         json.dumps(metrics_document(ctx, evaluation, {}), indent=2), "utf-8"
@@ -85,6 +109,7 @@ def _stage(
 
         export.module.to("cpu")
         save_model(export.module, str(staged / WEIGHTS_NAME), metadata={"format": "pt"})
+        apply_default_mode(staged / WEIGHTS_NAME)  # safetensors writes 0600: another user could not serve it
         names.append(WEIGHTS_NAME)
     manifest: dict[str, Any] = {
         "format": FORMAT_NAME,
@@ -95,6 +120,9 @@ def _stage(
         "versions": _versions(),
         "files": {n: "" for n in names},
     }
+    kwargs = model_kwargs(export, ctx.plugin)
+    if kwargs is not None:
+        manifest["model_kwargs"] = kwargs
     _, predictor, _ = build_predictor(staged, manifest, manager)
     example = _json_ready(list(export.input_example))
     try:

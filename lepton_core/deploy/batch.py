@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lepton_core.atomic import atomic_path
 from lepton_core.deploy.files import OutputWriter, count_records, read_chunks
@@ -32,8 +34,12 @@ def predict_file(
     runtime: str = "auto",
     progress: bool = True,
     device: str = "auto",
+    trusted_keys: Sequence[Any] | None = None,
 ) -> PredictSummary:
-    """Predict every record of ``input_path`` and write one output row each to ``output_path`` (atomically)."""
+    """Predict every record of ``input_path`` and write one output row each to ``output_path`` (atomically).
+
+    ``trusted_keys``: public keys one of which must have signed the bundle (None: LEPTON_TRUSTED_KEYS).
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from lepton_core.bundle import load_bundle
@@ -43,7 +49,7 @@ def predict_file(
         raise DataError(f"chunk size {chunk_size} is not positive", "pass --chunk-size 1 or more")
     input_path, output_path = Path(input_path), Path(output_path)
     start = time.perf_counter()
-    loaded = load_bundle(bundle_dir, device=resolve_device(device))
+    loaded = load_bundle(bundle_dir, device=resolve_device(device), trusted_keys=trusted_keys)
     predictor = loaded.predictor
     used = attach_runtime(loaded.path, loaded.manifest, predictor, runtime)
     kind = predictor.input_kind

@@ -11,7 +11,7 @@ import contextlib
 import io
 import tempfile
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ __all__ = [
     "OnnxExport",
     "OnnxRunner",
     "attach_runtime",
+    "check_self_contained",
     "export_onnx",
     "resolve_device",
 ]
@@ -91,8 +92,50 @@ def attach_runtime(bundle_dir: Path, manifest: Mapping[str, Any], predictor: Any
             )
         from lepton_core.bundle.manifest import safe_member
 
-        predictor.runner = OnnxRunner(safe_member(bundle_dir, onnx["file"]))
+        path = safe_member(bundle_dir, str(onnx["file"]))
+        check_self_contained(path)
+        predictor.runner = OnnxRunner(path)
     return runtime
+
+
+def _graph_tensors(graph: Any) -> Iterator[Any]:
+    """Every tensor of an ONNX graph: initializers, sparse initializers and node attributes, subgraphs included."""
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
+    yield from _node_tensors(graph.node)
+
+
+def _node_tensors(nodes: Any) -> Iterator[Any]:
+    for node in nodes:
+        for attribute in node.attribute:
+            if attribute.HasField("t"):
+                yield attribute.t
+            yield from attribute.tensors
+            if attribute.HasField("g"):
+                yield from _graph_tensors(attribute.g)
+            for subgraph in attribute.graphs:
+                yield from _graph_tensors(subgraph)
+
+
+def check_self_contained(path: Path) -> None:
+    """Refuse an ONNX model that reads external data (a file named by the model could lie anywhere on the host)."""
+    import onnx
+
+    from lepton_core.errors import BundleError
+
+    fix = "export it again with `lepton export BUNDLE --format onnx`"
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # noqa: BLE001 - protobuf and onnx raise several types for a bad file
+        raise BundleError(f"bundle file {path.name} is not a valid ONNX model ({type(exc).__name__})", fix) from None
+    functions = (tensor for function in model.functions for tensor in _node_tensors(function.node))
+    for tensor in (*_graph_tensors(model.graph), *functions):
+        if tensor.data_location == onnx.TensorProto.EXTERNAL or len(tensor.external_data):
+            raise BundleError(
+                f"bundle file {path.name} reads tensor '{tensor.name}' from an external file (not allowed in a bundle)", fix
+            )
 
 
 def _as_list(outputs: Any) -> list[Any]:
@@ -158,15 +201,21 @@ def _parity_batches(predictor: Any, items: list[Any]) -> list[tuple[Any, ...]]:
 
 
 def export_onnx(
-    bundle_dir: str | Path, examples: Sequence[Mapping[str, Any]] = (), tolerance: float = PARITY_TOLERANCE
+    bundle_dir: str | Path,
+    examples: Sequence[Mapping[str, Any]] = (),
+    tolerance: float = PARITY_TOLERANCE,
+    trusted_keys: Sequence[Any] | None = None,
 ) -> OnnxExport:
-    """Export the bundle's module to ``model.onnx``, check parity on held-out examples, add it to the bundle."""
+    """Export the bundle's module to ``model.onnx``, check parity on held-out examples, add it to the bundle.
+
+    The bundle's manifest changes, so a signature it had no longer holds and is removed: sign it again.
+    """
     import torch
 
     from lepton_core.bundle import add_bundle_file, load_bundle
 
     bundle_dir = Path(bundle_dir)
-    loaded = load_bundle(bundle_dir)
+    loaded = load_bundle(bundle_dir, trusted_keys=trusted_keys)
     predictor = loaded.predictor
     module = getattr(predictor, "module", None)
     if module is None:

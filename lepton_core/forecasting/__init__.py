@@ -24,9 +24,9 @@ A task config then reads::
                 path: null, demo: {...}, covariates: [], freq: null, missing: zero, seed: ${seed}}
     model:     {_target_: lepton_core.forecasting.GlobalForecaster, quantiles: [0.1, 0.5, 0.9]}
     baselines: {seasonal_naive: {_target_: lepton_core.forecasting.SeasonalNaive}}
-    predictor: {_target_: lepton_core.forecasting.ForecastPredictor}
 
-and the plugin's ``lepton_evaluate`` returns ``evaluate_forecasts(ctx, datamodule, model, baselines,
+the plugin registers the predictor in code, ``TaskInfo(name, summary, "lepton_core.forecasting:ForecastPredictor")``,
+and its ``lepton_evaluate`` returns ``evaluate_forecasts(ctx, datamodule, model, baselines,
 metrics=["mase", "wape"])``.
 """
 

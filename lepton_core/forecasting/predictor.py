@@ -72,22 +72,10 @@ class ForecastPredictor(Predictor):
 
     @classmethod
     def from_context(cls, ctx: DeployContext) -> ForecastPredictor:
-        """Rebuild the forecaster from the bundle's model config and state."""
-        from hydra.utils import instantiate
+        """Rebuild the forecaster from the bundle's model arguments and state."""
+        from lepton_core.forecasting.model import GlobalForecaster
 
-        from lepton_core.forecasting.calendar import calendar_feature_count
-
-        state = dict(ctx.state)
-        module = instantiate(
-            ctx.cfg.model,
-            _convert_="all",
-            input_size=int(state["input_size"]),
-            horizon=int(state["horizon"]),
-            n_covariates=len(state["covariates"]),
-            n_calendar=calendar_feature_count(str(state["freq"])),
-            season_length=int(state["season_length"]),
-        )
-        return cls(module, state)
+        return cls(ctx.build_model(GlobalForecaster), dict(ctx.state))
 
     def _future_stamps(self, item: SeriesHistory, index: int) -> pd.DatetimeIndex:
         stamps = pd.to_datetime(pd.Series(item.ds), errors="coerce", format="mixed")

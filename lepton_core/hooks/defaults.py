@@ -8,7 +8,8 @@ With these, a plugin that needs no logic is YAML plus classes:
 - ``cfg.baselines``  -> a mapping of name -> baseline config, each instantiated
 - export             -> the model itself, ``datamodule.export_state()``, ``datamodule.input_example()`` and
                         ``datamodule.reference_inputs()`` (training inputs for the drift profile) when present
-- ``cfg.predictor``  -> a Predictor class whose ``from_context(ctx)`` builds it from a bundle
+- predictor          -> the ``TaskInfo.predictor`` class the plugin names in code (``package.module:Class``),
+                        built by its ``from_context(ctx)``; never a class named by the bundle
 """
 
 from __future__ import annotations
@@ -61,10 +62,22 @@ def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
 
 @hookimpl(trylast=True)
 def lepton_build_predictor(ctx: DeployContext) -> Any:
-    """Build ``cfg.predictor``'s class through its ``from_context(ctx)``."""
-    from hydra.utils import get_class
+    """Build the task's predictor class registered in the plugin's code (``TaskInfo.predictor``)."""
+    import importlib
 
-    target = ctx.cfg.get("predictor", {}).get("_target_") if ctx.cfg.get("predictor") else None
-    if target is None:
+    from lepton_core.deploy.predictor import Predictor
+    from lepton_core.errors import PluginError
+
+    info = ctx.plugin_info
+    task = next((t for t in info.tasks if t.name == ctx.task), None) if info is not None else None
+    if task is None or not task.predictor:
         return None
-    return get_class(target).from_context(ctx)
+    module_name, _, class_name = task.predictor.partition(":")
+    fix = "set TaskInfo.predictor to 'package.module:Class' of an installed Predictor"
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise PluginError(f"plugin '{info.name}': predictor '{task.predictor}' of task '{task.name}' does not import ({exc})", fix) from None
+    if not (isinstance(cls, type) and issubclass(cls, Predictor)):
+        raise PluginError(f"plugin '{info.name}': '{task.predictor}' is not a Predictor class", fix)
+    return cls.from_context(ctx)

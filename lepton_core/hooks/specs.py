@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from lepton_core.hooks.markers import hookspec
 
@@ -55,6 +55,8 @@ __all__ = [
 
 CONTRACT_VERSION = "1.0"
 
+ModuleT = TypeVar("ModuleT")
+
 Stage = Literal["validate", "baseline", "train", "evaluate", "report", "bundle"]
 STAGES: tuple[Stage, ...] = ("validate", "baseline", "train", "evaluate", "report", "bundle")
 
@@ -64,10 +66,16 @@ STAGES: tuple[Stage, ...] = ("validate", "baseline", "train", "evaluate", "repor
 
 @dataclass(frozen=True)
 class TaskInfo:
-    """One task a plugin offers: its name (a config under ``task/<plugin>/``) and a one-line summary."""
+    """One task a plugin offers: its name (a config under ``task/<plugin>/``) and a one-line summary.
+
+    ``predictor`` is the installed ``package.module:Class`` (a ``Predictor`` with ``from_context``) that the
+    core's default ``lepton_build_predictor`` builds for the task's bundles. It lives in code, never in a
+    bundle: loading a bundle imports nothing the bundle names.
+    """
 
     name: str
     summary: str
+    predictor: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,7 +175,9 @@ class Export:
     """What the bundle stage needs from a trained run.
 
     ``module``'s state dict goes to ``weights.safetensors`` (None for tasks without weights, such as a
-    solver); ``state`` (JSON-serialisable) goes to ``preprocess.json``; ``input_example`` is a list of
+    solver); ``model_kwargs`` are its plain constructor arguments (JSON scalars, lists and dicts), stored in
+    the manifest for ``DeployContext.build_model`` (default: the module's ``hparams`` from
+    ``save_hyperparameters()``); ``state`` (JSON-serialisable) goes to ``preprocess.json``; ``input_example`` is a list of
     items the predictor accepts, stored in the manifest and used to smoke-test the bundle.
     ``reference_inputs`` (optional) are raw training input items, shaped like ``input_example``
     (a few thousand is plenty): the bundle stores only their profile (``drift_reference.json``:
@@ -179,21 +189,55 @@ class Export:
     state: Mapping[str, Any]
     input_example: Sequence[Mapping[str, Any]]
     reference_inputs: Sequence[Mapping[str, Any]] = ()
+    model_kwargs: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class DeployContext:
-    """What ``lepton_build_predictor`` receives: the bundle's resolved config, preprocessing state and manifest."""
+    """What ``lepton_build_predictor`` receives: the bundle's resolved config, preprocessing state and manifest.
+
+    All of it comes from the bundle, so it is plain data (read-only config, no interpolations): use it
+    for values, never for names of things to import or instantiate.
+    """
 
     cfg: DictConfig
     state: Mapping[str, Any]
     manifest: Mapping[str, Any]
     bundle_dir: Path
+    plugin_info: PluginInfo | None = None
 
     @property
     def task(self) -> str:
         """The task the bundle was trained for."""
         return str(self.manifest["task"])
+
+    @property
+    def plugin(self) -> str:
+        """The plugin that built the bundle."""
+        return str(self.manifest["plugin"]["name"])
+
+    def build_model(self, cls: type[ModuleT], **overrides: Any) -> ModuleT:
+        """Build the installed class ``cls`` from the bundle's plain ``model_kwargs`` (``overrides``, from code, win)."""
+        from lepton_core.bundle.plain import check_plain
+        from lepton_core.errors import BundleError, LeptonError
+
+        kwargs = self.manifest.get("model_kwargs")
+        if not isinstance(kwargs, Mapping):
+            raise BundleError(
+                "bundle records no model constructor arguments (model_kwargs in lepton.json)",
+                "rebuild the bundle with this version of lepton",
+            )
+        check_plain(dict(kwargs), "model_kwargs of the bundle manifest")
+        try:
+            return cls(**{**kwargs, **overrides})
+        except LeptonError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any constructor failure means the bundle does not fit the code
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise BundleError(
+                f"bundle's model_kwargs do not fit the installed {cls.__name__} ({reason})",
+                "install the plugin version that built the bundle, or rebuild it",
+            ) from None
 
 
 @runtime_checkable

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import socket
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -32,13 +33,17 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def build_app(
-    bundle_dir: str | Path, runtime: str = "auto", settings: ServeSettings | None = None, device: str = "auto"
+    bundle_dir: str | Path,
+    runtime: str = "auto",
+    settings: ServeSettings | None = None,
+    device: str = "auto",
+    trusted_keys: Sequence[Any] | None = None,
 ) -> tuple[Any, str]:
     """Verify and load a bundle (a tampered one raises BundleError), pick the runtime, build the app."""
     from lepton_core.bundle import load_bundle
     from lepton_core.deploy.onnx import attach_runtime, resolve_device
 
-    loaded = load_bundle(bundle_dir, device=resolve_device(device))
+    loaded = load_bundle(bundle_dir, device=resolve_device(device), trusted_keys=trusted_keys)
     used = attach_runtime(loaded.path, loaded.manifest, loaded.predictor, runtime)
     return create_app(loaded, used, settings), used
 
@@ -56,6 +61,7 @@ def serve_bundle(
     runtime: str = "auto",
     settings: ServeSettings | None = None,
     log_level: str = "info",
+    trusted_keys: Sequence[Any] | None = None,
 ) -> None:
     """Serve a bundle until interrupted (the `lepton serve` command)."""
     import torch
@@ -64,7 +70,7 @@ def serve_bundle(
 
     settings = settings or ServeSettings()
     torch.set_num_threads(settings.resolved_torch_threads())
-    app, used = build_app(bundle_dir, runtime, settings)
+    app, used = build_app(bundle_dir, runtime, settings, trusted_keys=trusted_keys)
     sock = bind_socket(host, port)
     shown = f"[{host}]" if ":" in host else host
     Console(stderr=True).print(

@@ -20,8 +20,9 @@ function of its own, for a test that wants only one):
 2. ``check_config_package``: the config package holds only ``plugin/<name>.yaml``, ``task/<name>/...`` and
    ``hparams_search/<name>.yaml`` at its top level, and one ``task/<name>/<task>.yaml`` per task.
 3. ``check_task_config``: each task's config composes with the core's configs (Hydra compose API), names
-   the right plugin and task, resolves every interpolation, and its ``_target_`` classes import; the
-   plugin's ``hparams_search/<name>.yaml``, when present, composes too.
+   the right plugin and task, resolves every interpolation, and its ``_target_`` classes import; it names
+   no ``predictor._target_`` (bundles never name code: the task's ``TaskInfo.predictor`` does, and must
+   import a Predictor); the plugin's ``hparams_search/<name>.yaml``, when present, composes too.
 4. ``check_fit``: a tiny run through the real pipeline on CPU (``debug=smoke``: one epoch, three batches)
    trains at least one step, evaluates model and baselines with snake_case metric names and a finite
    primary metric for the model, and writes metrics.json, report.html, its figures and a bundle.
@@ -307,7 +308,8 @@ def check_task_config(name: str, task: str, overrides: Sequence[str] = ()) -> di
             f"set `task: {{name: {task}}}` (first line `# @package _global_`)",
             task,
         )
-    for group in ("data", "model", "predictor"):
+    _check_predictor_registration(name, task, resolved)
+    for group in ("data", "model"):
         node = resolved.get(group)
         if isinstance(node, dict) and "_target_" in node:
             try:
@@ -320,6 +322,32 @@ def check_task_config(name: str, task: str, overrides: Sequence[str] = ()) -> di
                     task,
                 ) from None
     return resolved
+
+
+def _check_predictor_registration(name: str, task: str, resolved: dict[str, Any]) -> None:
+    """No predictor class in the config (a bundle would carry it); TaskInfo.predictor imports a Predictor."""
+    import importlib
+
+    from lepton_core.deploy.predictor import Predictor
+
+    if "_target_" in (resolved.get("predictor") or {}):
+        raise _fail(
+            name,
+            f"the config names predictor._target_ '{resolved['predictor']['_target_']}' (bundles must not name code)",
+            "remove predictor._target_ and set TaskInfo(..., predictor='package.module:Class') in lepton_describe",
+            task,
+        )
+    info = check_describe(name, check_import=False)
+    spec = next((t.predictor for t in info.tasks if t.name == task), "")
+    if not spec:
+        return
+    module_name, _, class_name = spec.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except Exception as exc:  # noqa: BLE001 - import errors of any kind
+        raise _fail(name, f"TaskInfo.predictor '{spec}' does not import ({exc})", "write 'package.module:Class'", task) from None
+    if not (isinstance(cls, type) and issubclass(cls, Predictor)):
+        raise _fail(name, f"TaskInfo.predictor '{spec}' is not a Predictor class", "point it at your Predictor", task)
 
 
 def _check_hparams_search(name: str, task: str, overrides: Sequence[str]) -> None:
@@ -486,7 +514,7 @@ def check_bundle(bundle_dir: Path, name: str | None = None, task: str | None = N
     bundle_dir = Path(bundle_dir)
     label = name or "?"
     try:
-        bundle = load_bundle(bundle_dir)
+        bundle = load_bundle(bundle_dir, trusted_keys=())
     except LeptonError as exc:
         raise _fail(label, f"the bundle does not load ({exc})", "fix what the error names", task) from exc
     manifest = bundle.manifest

@@ -7,6 +7,7 @@ from typing import Any
 from lepton_core import Evaluation, Export, PluginInfo, RunContext, TaskInfo, hookimpl
 
 __version__ = "0.1.0"
+PREDICTOR = "lepton_finance.predictor:RiskPredictor"  # the bundles' predictor, chosen here in code, never by a bundle
 
 
 @hookimpl
@@ -17,8 +18,8 @@ def lepton_describe() -> PluginInfo:
         version=__version__,
         summary="Credit scoring and fraud detection on tables: calibrated scores, cost-based decisions, reason codes.",
         tasks=(
-            TaskInfo("credit_scoring", "Probability of default of loan applicants, with reason codes."),
-            TaskInfo("fraud_detection", "Fraud probability of card transactions, with a cost-matrix threshold."),
+            TaskInfo("credit_scoring", "Probability of default of loan applicants, with reason codes.", PREDICTOR),
+            TaskInfo("fraud_detection", "Fraud probability of card transactions, with a cost-matrix threshold.", PREDICTOR),
         ),
         default_task="credit_scoring",
         config_package="lepton_finance.configs",
@@ -56,8 +57,19 @@ def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
 
     policy = fit_policy(ctx.cfg.task, model, datamodule)
     state = {**datamodule.export_state(), "decision": policy.to_state()}
+    hp = model.hparams
+    net_kwargs = {
+        "n_numeric": int(hp.n_numeric),
+        "cardinalities": [int(c) for c in hp.cardinalities],
+        "n_outputs": 1,
+        "hidden": [int(h) for h in hp.hidden],
+        "dropout": float(hp.dropout),
+        "max_embedding_dim": int(hp.max_embedding_dim),
+        "linear_skip": bool(hp.linear_skip),
+    }
     return Export(
         module=model.net,
+        model_kwargs=net_kwargs,
         state=state,
         input_example=datamodule.input_example(),
         reference_inputs=datamodule.reference_inputs(),

@@ -65,19 +65,10 @@ class RiskPredictor(TabularPredictor):
 
     @classmethod
     def from_context(cls, ctx: DeployContext) -> RiskPredictor:
-        """Build from a bundle's config (network sizes, decisions) and state (preprocessing, policy, labels)."""
+        """Build from a bundle's model arguments (network sizes), config (decisions) and state (preprocessing, policy)."""
         state = ctx.state
         preprocessor = TabularPreprocessor.from_state(state["preprocessor"])
-        model_cfg = ctx.cfg.model
-        module = TabularNet(
-            preprocessor.n_numeric,
-            preprocessor.cardinalities,
-            n_outputs=1,
-            hidden=tuple(model_cfg.hidden),
-            dropout=float(model_cfg.dropout),
-            max_embedding_dim=int(model_cfg.max_embedding_dim),
-            linear_skip=bool(model_cfg.linear_skip),
-        )
+        module = ctx.build_model(TabularNet)
         id_column = state.get("id_column")
         rows = row_model("FinanceRow", preprocessor, id_column, state.get("example_row"))
         task_cfg = ctx.cfg.task

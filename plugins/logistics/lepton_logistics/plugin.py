@@ -1,7 +1,7 @@
 """Hook implementations of the logistics plugin. Imports nothing heavy at module level.
 
-Tasks share the core's default hooks where they can (data, model, baselines and predictor come from the
-task config); the hooks below return None for a task they leave to those defaults.
+Tasks share the core's default hooks where they can (data, model and baselines come from the
+task config, each task's predictor class from its TaskInfo); the hooks below return None for a task they leave to those defaults.
 """
 
 from __future__ import annotations
@@ -22,9 +22,12 @@ def lepton_describe() -> PluginInfo:
         version="0.1.0",
         summary="Delivery-time prediction, hub volume forecasting and vehicle routing.",
         tasks=(
-            TaskInfo("eta", "Delivery time (P50/P90 minutes) from distance, geo, time and courier features."),
-            TaskInfo("demand_forecasting", "Daily parcel volumes per hub, long format unique_id, ds, y."),
-            TaskInfo(ROUTING, "Vehicle routes under capacities and time windows (OR-Tools), with causes of drops."),
+            TaskInfo("eta", "Delivery time (P50/P90 minutes) from distance, geo, time and courier features.",
+                     "lepton_logistics.eta.predictor:EtaPredictor"),
+            TaskInfo("demand_forecasting", "Daily parcel volumes per hub, long format unique_id, ds, y.",
+                     "lepton_core.forecasting:ForecastPredictor"),
+            TaskInfo(ROUTING, "Vehicle routes under capacities and time windows (OR-Tools), with causes of drops.",
+                     "lepton_logistics.routing.predictor:RoutingPredictor"),
         ),
         default_task="eta",
         config_package="lepton_logistics.configs",

@@ -17,8 +17,10 @@ def lepton_describe() -> PluginInfo:
         version=VERSION,
         summary="Visual defect detection (trained on good parts only) and predictive maintenance (remaining useful life).",
         tasks=(
-            TaskInfo("defect_detection", "Find defective parts in images with a model trained on normal images only."),
-            TaskInfo("predictive_maintenance", "Predict remaining useful life from multivariate sensor histories."),
+            TaskInfo("defect_detection", "Find defective parts in images with a model trained on normal images only.",
+                     "lepton_manufacturing.defects.predictor:DefectPredictor"),
+            TaskInfo("predictive_maintenance", "Predict remaining useful life from multivariate sensor histories.",
+                     "lepton_manufacturing.maintenance.predictor:RULPredictor"),
         ),
         default_task="defect_detection",
         config_package="lepton_manufacturing.configs",

@@ -20,6 +20,7 @@ def lepton_describe() -> PluginInfo:
             TaskInfo(
                 "image_classification",
                 "Classify scans into two or more classes; ROC-AUC with CI, sensitivity/specificity, Grad-CAM.",
+                predictor="lepton_medical_imaging.predictor:MedicalImagePredictor",  # in code, never from a bundle
             ),
         ),
         default_task="image_classification",
@@ -35,9 +36,3 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: lis
     return evaluate(ctx, datamodule, model, baselines)
 
 
-@hookimpl
-def lepton_build_predictor(ctx: Any) -> Any:
-    """Rebuild the image predictor from a bundle."""
-    from lepton_medical_imaging.predictor import MedicalImagePredictor
-
-    return MedicalImagePredictor.from_context(ctx)

@@ -61,13 +61,7 @@ class MedicalImagePredictor(Predictor):
     def from_context(cls, ctx: DeployContext) -> MedicalImagePredictor:
         """Rebuild the network (no weights yet: the core loads the bundle's) and the preprocessing."""
         state = ctx.state
-        model_cfg = ctx.cfg.model
-        module = ImageClassifier(
-            num_classes=len(state["class_names"]),
-            in_channels=int(state["channels"]),
-            arch=str(model_cfg.get("arch", "small_cnn")),
-            width=int(model_cfg.get("width", 32)),
-        )
+        module = ctx.build_model(ImageClassifier, weights_path=None)  # never read a file the bundle names
         return cls(module, state)
 
     def preprocess(self, items: Sequence[ImageItem]) -> tuple[torch.Tensor, ...]:

@@ -7,6 +7,8 @@ from typing import Any
 
 from lepton_core import Evaluation, PluginInfo, RunContext, TaskInfo, hookimpl
 
+PREDICTOR = "lepton_example.predictor:MoonsPredictor"  # the bundles' predictor, chosen here in code
+
 
 @hookimpl
 def lepton_describe() -> PluginInfo:
@@ -16,8 +18,8 @@ def lepton_describe() -> PluginInfo:
         version="0.1.0",
         summary="Two-moons classification for the core's tests.",
         tasks=(
-            TaskInfo("classify", "Classify points of two interleaved half-moons."),
-            TaskInfo("noisy", "The same with more noise."),
+            TaskInfo("classify", "Classify points of two interleaved half-moons.", predictor=PREDICTOR),
+            TaskInfo("noisy", "The same with more noise.", predictor=PREDICTOR),
         ),
         default_task="classify",
         config_package="lepton_example.configs",
@@ -46,14 +48,6 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: lis
     from lepton_example.evaluate import evaluate
 
     return evaluate(ctx, datamodule, model, baselines)
-
-
-@hookimpl
-def lepton_build_predictor(ctx: Any) -> Any:
-    """Rebuild the predictor from the bundle's state."""
-    from lepton_example.predictor import MoonsPredictor
-
-    return MoonsPredictor.from_context(ctx)
 
 
 @hookimpl

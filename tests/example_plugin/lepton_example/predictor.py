@@ -50,8 +50,8 @@ class MoonsPredictor(Predictor):
 
     @classmethod
     def from_context(cls, ctx: DeployContext) -> MoonsPredictor:
-        """Build from a bundle's config and state."""
-        module = MoonsClassifier(n_features=len(ctx.state["features"]), hidden=int(ctx.cfg.model.hidden))
+        """Build from a bundle's model arguments and state."""
+        module = ctx.build_model(MoonsClassifier)
         return cls(module, ctx.state["mean"], ctx.state["std"])
 
     def preprocess(self, items: Sequence[Point]) -> tuple[torch.Tensor, ...]:

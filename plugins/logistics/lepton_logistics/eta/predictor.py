@@ -62,9 +62,7 @@ class EtaPredictor(TabularPredictor):
         preprocessor = TabularPreprocessor.from_state(state["preprocessor"])
         features = DeliveryFeatures.from_state(state["features"])
         example = (ctx.manifest.get("input_example") or [None])[0]
-        model_cfg = ctx.cfg.model
-        module = EtaRegressor(preprocessor.n_numeric, preprocessor.cardinalities, hidden=list(model_cfg.hidden),
-                              dropout=float(model_cfg.dropout))
+        module = ctx.build_model(EtaRegressor)
         input_model = raw_row_model(preprocessor, state["raw_columns"], features, state.get("id_column"), example)
         bound = cls.with_input_model(input_model)
         return bound(module, preprocessor, features, state["raw_columns"], state.get("id_column"))

@@ -60,10 +60,9 @@ class DefectPredictor(Predictor):
 
     @classmethod
     def from_context(cls, ctx: DeployContext) -> DefectPredictor:
-        """Rebuild the autoencoder from the bundle's model config and image shape."""
+        """Rebuild the autoencoder from the bundle's model arguments."""
         state = dict(ctx.state)
-        params = {k: v for k, v in ctx.cfg.model.items() if k != "_target_"}
-        module = SurfaceAutoencoder(**{**params, "channels": int(state["channels"]), "image_size": int(state["height"])})
+        module = ctx.build_model(SurfaceAutoencoder)
         return cls(module, state)
 
     def preprocess(self, items: Sequence[PartImage]) -> tuple[torch.Tensor, ...]:

@@ -57,10 +57,9 @@ class RULPredictor(Predictor):
 
     @classmethod
     def from_context(cls, ctx: DeployContext) -> RULPredictor:
-        """Rebuild the network from the bundle's model config and fitted state."""
+        """Rebuild the network from the bundle's model arguments and fitted state."""
         state = dict(ctx.state)
-        params = {k: v for k, v in ctx.cfg.model.items() if k != "_target_"}
-        module = RULNet(n_channels=len(state["channels"]), window=int(state["window"]), **{**params, "rul_cap": state["rul_cap"]})
+        module = ctx.build_model(RULNet)
         return cls(module, state)
 
     def preprocess(self, items: Sequence[SensorWindow]) -> tuple[torch.Tensor, ...]:

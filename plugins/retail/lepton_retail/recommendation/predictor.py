@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lepton_core.deploy.predictor import Predictor
 from lepton_core.hooks.specs import DeployContext
+from lepton_retail.recommendation.model import BPRRecommender
 
 __all__ = ["RecommendationPredictor", "Recommendations", "UserRequest"]
 
@@ -45,13 +46,9 @@ class RecommendationPredictor(Predictor):
 
     @classmethod
     def from_context(cls, ctx: DeployContext) -> RecommendationPredictor:
-        """Rebuild the factor model (sizes from the bundle's vocabularies) from the bundle's config."""
-        from hydra.utils import instantiate
-
+        """Rebuild the factor model from the bundle's model arguments; vocabularies from its state."""
         state = ctx.state
-        module = instantiate(
-            ctx.cfg.model, _convert_="all", n_users=len(state["users"]), n_items=len(state["items"]), n_seen=int(state["n_seen"])
-        )
+        module = ctx.build_model(BPRRecommender)
         return cls(module, state["users"], state["items"])
 
     def preprocess(self, items: Sequence[UserRequest]) -> tuple[torch.Tensor, ...]:
