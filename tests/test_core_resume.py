@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from lepton_core.testing.cli import latest_run, run_lepton
 
 
@@ -33,6 +35,7 @@ def test_resume_without_a_previous_run_is_a_clear_error(tmp_path: Path) -> None:
     assert "no run of example/classify with a checkpoint" in proc.stderr
 
 
+@pytest.mark.slow
 def test_resume_refuses_an_older_run_when_the_latest_has_no_checkpoint(tmp_path: Path) -> None:
     finished = run_lepton(["run", "plugin=example", "debug=smoke"], tmp_path)
     assert finished.returncode == 0, finished.stderr[-2000:]
@@ -73,6 +76,7 @@ def _snapshot(run_dir: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 def test_a_failed_resume_changes_nothing_in_the_run_directory(tmp_path: Path) -> None:
     first = run_lepton(["run", "plugin=example", "debug=smoke"], tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]

@@ -30,5 +30,7 @@ def export_bundle(
     """Export the bundle's model in ``format``; ``examples_path`` adds held-out inputs (first 256) to the parity gate."""
     if format not in FORMATS:
         raise ConfigError(f"unknown export format '{format}'", f"choose one of {', '.join(FORMATS)}")
+    if not tolerance >= 0:  # also NaN
+        raise ConfigError(f"--tolerance {tolerance} is not a difference (0 or more)", f"pass e.g. --tolerance {PARITY_TOLERANCE:g}")
     examples = _held_out(Path(bundle_dir), Path(examples_path)) if examples_path else []
     return export_onnx(bundle_dir, examples, tolerance)

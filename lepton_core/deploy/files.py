@@ -62,9 +62,13 @@ def count_records(path: Path, input_kind: str) -> int | None:
     if kind in ("csv", "parquet"):
         _check_header(path)
     if kind == "parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).metadata.num_rows
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read {path.name}: {str(exc).splitlines()[0]}", "fix the file's format") from None
     if kind in ("csv", "jsonl"):
         with path.open("rb") as handle:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
