@@ -746,6 +746,16 @@ RUNS_CASES: list[Case] = [
         lambda d, b: ["export", str(b), "--tolerance", "-1"],
     ),
     Case(
+        "monitor never logged",
+        "cli",
+        CONFIG,
+        r"could not find the monitored key",
+        _example("callbacks.model_checkpoint.monitor=nope"),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case("model option not a number", "cli", CONFIG, r"model.lr='abc' is not a number", _example("model.lr=abc"), outputs=RUN_OUTPUTS),
+    Case("batch size of 0", "cli", CONFIG, r"batch size 0 is not a positive integer", _example("data.batch_size=0"), outputs=RUN_OUTPUTS),
+    Case(
         "new plugin in a read-only place",
         "cli",
         CONFIG,

@@ -205,14 +205,28 @@ def _fit_baselines(manager: PluginManager, ctx: RunContext, datamodule: Any) -> 
 
 
 def _train(manager: PluginManager, ctx: RunContext, datamodule: Any) -> tuple[Any, Any]:
-    from lepton_core.pipeline.training import build_trainer, check_resume_checkpoint, restore_best
+    from lepton_core.pipeline.training import (
+        build_trainer,
+        check_hyperparameters,
+        check_resume_checkpoint,
+        restore_best,
+    )
 
     model = manager.call(ctx.plugin, "lepton_build_model", ctx=ctx, datamodule=datamodule)
     if model is None:
         return None, None
+    check_hyperparameters(model)
     ckpt_path = str(check_resume_checkpoint(ctx.run_dir, model)) if ctx.cfg.get("resume") else None
     trainer = build_trainer(ctx)
-    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    except MisconfigurationException as exc:  # Lightning's own word for a config problem (e.g. a monitor never logged)
+        raise ConfigError(
+            f"Lightning refused the training setup: {str(exc).strip().splitlines()[0]}",
+            "check task.monitor, callbacks.* and trainer.* (`lepton config plugin=NAME` prints them)",
+        ) from None
     if trainer.interrupted:
         raise KeyboardInterrupt
     restore_best(trainer, model)

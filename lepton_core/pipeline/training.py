@@ -88,3 +88,28 @@ def check_resume_checkpoint(run_dir: Path, model: Any) -> Path:
             f"resume with the run's own overrides (listed in {run_dir / '.hydra' / 'overrides.yaml'})",
         )
     return last
+
+
+NUMBER_TYPES = {"int", "float", "bool"}
+
+
+def check_hyperparameters(model: Any) -> None:
+    """A model option whose constructor wants a number or a flag and got text is a ConfigError naming it.
+
+    Hydra passes ``model.lr=abc`` on as the text 'abc'; without this check it fails deep inside the optimiser.
+    Only plain ``int``/``float``/``bool`` annotations (and ``X | None``) are checked, and only against text.
+    """
+    import inspect
+
+    hparams = getattr(model, "hparams", None) or {}
+    try:
+        parameters = inspect.signature(type(model).__init__).parameters
+    except (TypeError, ValueError):
+        return
+    for name, parameter in parameters.items():
+        annotation = parameter.annotation
+        text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+        kinds = {part.strip() for part in str(text).split("|")} - {"None"}
+        if name in hparams and kinds and kinds <= NUMBER_TYPES and isinstance(hparams[name], str):
+            expected = "true or false" if kinds == {"bool"} else "a number"
+            raise ConfigError(f"model.{name}={hparams[name]!r} is not {expected}", f"set model.{name} to {expected}")
