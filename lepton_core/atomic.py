@@ -7,12 +7,15 @@ user can be served by another, or by a container user.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from lepton_core.errors import ConfigError, DataError, LeptonError
 
 FILE_MODE = 0o666  # less the umask
 DIR_MODE = 0o777  # less the umask
@@ -50,6 +53,28 @@ def _create_temp_file(path: Path) -> tuple[int, Path]:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), tmp
         except FileExistsError:
             continue
+
+
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+ACCESS_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def os_error(exc: OSError, fix: str | None = None) -> LeptonError | None:
+    """The one-line error for a file that cannot be written (no space, read-only, no permission); None otherwise.
+
+    ``fix`` replaces the generic advice (e.g. which option moves the output). An existing file that cannot be
+    opened is a DataError (an input); anything else is a ConfigError (the output location given).
+    """
+    where = exc.filename
+    if exc.errno in NO_SPACE_ERRNOS:
+        return ConfigError(
+            f"cannot write {where or 'a file'}: {exc.strerror or exc}", fix or "free disk space or write to another disk"
+        )
+    if exc.errno in ACCESS_ERRNOS and where:
+        if exc.errno != errno.EROFS and Path(where).is_file():
+            return DataError(f"cannot read {where}: {exc.strerror}", "make the file readable")
+        return ConfigError(f"cannot write {where}: {exc.strerror}", fix or "write to a directory you may write to")
+    return None
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -60,6 +60,13 @@ def _hydra(args: list[str]) -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing: main() turns it into one line
     try:
         hydra_main()
+    except OSError as exc:  # Hydra creating the run directory (read-only, full)
+        from lepton_core.atomic import os_error
+
+        error = os_error(exc, "set LEPTON_OUTPUT_DIR (or paths.output_dir) to a writable directory with free space")
+        if error is None:
+            raise
+        raise error from None
     finally:
         sys.argv = argv
 
@@ -337,6 +344,10 @@ def main() -> None:
             typer.echo(f"error: {exc.format_message()} (see `lepton --help`)", err=True)
             sys.exit(exc.exit_code)
         config_error = _hydra_config_error(exc)
+        if config_error is None and isinstance(exc, OSError):  # an output that cannot be written (read-only, full)
+            from lepton_core.atomic import os_error
+
+            config_error = os_error(exc)
         if config_error is not None:
             typer.echo(f"error: {config_error}", err=True)
             sys.exit(config_error.exit_code)

@@ -667,6 +667,176 @@ TRUST_CASES: list[Case] = [
 ]
 CASES += TRUST_CASES
 
+# ---------------------------------------------------------------------------- runs: resume, outputs, duplicates
+
+
+def _run_dir(directory: Path, name: str, checkpoint: bytes | None, ran: str | None = None) -> Path:
+    """A fake run directory under the case's outputs (a checkpoint file with these bytes, a saved config)."""
+    run = directory / "outputs" / "example" / "classify" / name
+    run.mkdir(parents=True)
+    if checkpoint is not None:
+        (run / "checkpoints").mkdir()
+        (run / "checkpoints" / "last.ckpt").write_bytes(checkpoint)
+    if ran is not None:
+        plugin, task = ran.split("/")
+        (run / ".hydra").mkdir()
+        (run / ".hydra" / "config.yaml").write_text(f"plugin:\n  name: {plugin}\ntask:\n  name: {task}\n")
+    return run
+
+
+def _resume_past_a_run_without_checkpoint(directory: Path, _: Path) -> list[str]:
+    _run_dir(directory, "2026-01-01_00-00-00-000000", b"checkpoint")
+    _run_dir(directory, "2026-01-02_00-00-00-000000", None)  # died before its first checkpoint
+    return ["run", "plugin=example", "debug=smoke", "resume=true"]
+
+
+def _resume_another_task(directory: Path, _: Path) -> list[str]:
+    run = _run_dir(directory, "2026-01-01_00-00-00-000000", b"checkpoint", "finance/credit_scoring")
+    return ["run", "plugin=example", "debug=smoke", f"resume={run}"]
+
+
+def _resume_a_damaged_checkpoint(directory: Path, _: Path) -> list[str]:
+    run = _run_dir(directory, "2026-01-01_00-00-00-000000", b"PK\x03\x04 truncated", "example/classify")
+    return ["run", "plugin=example", "debug=smoke", f"resume={run}"]
+
+
+def _resume_with_another_model(directory: Path, bundle: Path) -> list[str]:
+    run = directory / "run"
+    shutil.copytree(bundle.parent, run, ignore=shutil.ignore_patterns("bundle"))
+    return ["run", "plugin=example", "debug=smoke", f"resume={run}", "model.hidden=7"]
+
+
+def _repeated_target(directory: Path, _: Path) -> list[str]:
+    frame = _credit()
+    path = directory / "table.csv"
+    pd.concat([frame, frame[["default"]]], axis=1).to_csv(path, index=False)  # header: ...,default,...,default
+    return [*FINANCE, f"data.path={path}", "data.target=default"]
+
+
+def _repeated_parquet_column(directory: Path, _: Path) -> list[str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = _credit()
+    columns = [pa.array(frame[c]) for c in frame.columns] + [pa.array(frame["age"])]
+    path = directory / "table.parquet"
+    pq.write_table(pa.table(columns, names=[*frame.columns, "age"]), path)
+    return [*FINANCE, f"data.path={path}", "data.target=default"]
+
+
+def _predict_to(output: str, rows: pd.DataFrame | None = None) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, bundle: Path) -> list[str]:
+        (rows if rows is not None else pd.DataFrame({"x1": [0.1], "x2": [0.2]})).to_csv(directory / "in.csv", index=False)
+        target = output.replace("{dir}", str(directory))
+        return ["predict", str(bundle), str(directory / "in.csv"), "-o", target, "--no-progress"]
+
+    return args
+
+
+READ_ONLY = "/sys/lepton-read-only"  # sysfs: not even root may create files there
+
+RUNS_CASES: list[Case] = [
+    Case(
+        "resume past a run without checkpoint",
+        "cli",
+        CONFIG,
+        r"latest run of example/classify, .*2026-01-02.* has no checkpoint.*resume=.*2026-01-01",
+        _resume_past_a_run_without_checkpoint,
+        outputs=RUN_OUTPUTS,
+    ),
+    Case("resume a run of another task", "cli", CONFIG, r"is a run of finance/credit_scoring", _resume_another_task),
+    Case(
+        "resume with a sweep", "cli", CONFIG, r"resume cannot be combined with -m", _example("-m", "resume=true")
+    ),
+    Case(
+        "resume a damaged checkpoint",
+        "cli",
+        DATA,
+        r"cannot read the checkpoint .*last\.ckpt",
+        _resume_a_damaged_checkpoint,
+        outputs=RUN_OUTPUTS,
+    ),
+    Case("resume with another model", "cli", CONFIG, r"does not fit the model", _resume_with_another_model),
+    Case("seed not a number", "cli", CONFIG, r"seed='abc' is not a whole number", _example("seed=abc"), outputs=RUN_OUTPUTS),
+    Case("seed out of range", "cli", CONFIG, r"seed=-3 is not a whole number", _example("seed=-3"), outputs=RUN_OUTPUTS),
+    Case("threads not a number", "cli", CONFIG, r"cpu_threads='two'", _example("cpu_threads=two"), outputs=RUN_OUTPUTS),
+    Case(
+        "run outputs in a read-only place",
+        "cli",
+        CONFIG,
+        r"cannot write /sys/lepton-read-only",
+        _example(f"paths.output_dir={READ_ONLY}"),
+    ),
+    Case("repeated column names", "cli", DATA, r"repeated column names: default", _repeated_target, outputs=RUN_OUTPUTS),
+    Case(
+        "repeated parquet columns",
+        "cli",
+        DATA,
+        r"repeated column names: age",
+        _repeated_parquet_column,
+        outputs=RUN_OUTPUTS,
+    ),
+    Case("predict onto its input", "cli", CONFIG, r"is the input file", _predict_to("{dir}/in.csv")),
+    Case("predict to a device", "cli", CONFIG, r"/dev/null exists and is not a regular file", _predict_to("/dev/null")),
+    Case("predict to an unknown type", "cli", CONFIG, r"unknown output type '\.xlsx'", _predict_to("{dir}/out.xlsx")),
+    Case(
+        "predict to a read-only place",
+        "cli",
+        CONFIG,
+        r"cannot write the predictions to /sys/lepton-read-only/out\.csv",
+        _predict_to(f"{READ_ONLY}/out.csv"),
+    ),
+    Case(
+        "predict with a chunk size of 0",
+        "cli",
+        CONFIG,
+        r"chunk size 0 is not positive",
+        lambda d, b: [*_predict_to("{dir}/out.csv")(d, b), "--chunk-size", "0"],
+        outputs=PREDICT_OUTPUTS,
+    ),
+    Case(
+        "predict repeated columns",
+        "cli",
+        DATA,
+        r"repeated column names: x1",
+        _predict(b"x1,x2,x1\n0.1,0.2,5\n"),
+        outputs=PREDICT_OUTPUTS,
+    ),
+    Case(
+        "predict a corrupt parquet",
+        "cli",
+        DATA,
+        r"cannot read in\.parquet",
+        _predict(b"PAR1 garbage", name="in.parquet"),
+        outputs=PREDICT_OUTPUTS,
+    ),
+    Case(
+        "export with a negative tolerance",
+        "cli",
+        CONFIG,
+        r"--tolerance -1\.0 is not a difference",
+        lambda d, b: ["export", str(b), "--tolerance", "-1"],
+    ),
+    Case(
+        "monitor never logged",
+        "cli",
+        CONFIG,
+        r"could not find the monitored key",
+        _example("callbacks.model_checkpoint.monitor=nope"),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case("model option not a number", "cli", CONFIG, r"model.lr='abc' is not a number", _example("model.lr=abc"), outputs=RUN_OUTPUTS),
+    Case("batch size of 0", "cli", CONFIG, r"batch size 0 is not a positive integer", _example("data.batch_size=0"), outputs=RUN_OUTPUTS),
+    Case(
+        "new plugin in a read-only place",
+        "cli",
+        CONFIG,
+        r"cannot write /sys/lepton-read-only",
+        lambda d, b: ["new", "plugin", "churn_model", "--dir", READ_ONLY],
+    ),
+]
+CASES += RUNS_CASES
+
 
 # ---------------------------------------------------------------------------- checks
 

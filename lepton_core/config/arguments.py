@@ -50,7 +50,12 @@ def translate_run_args(args: list[str], manager: PluginManager) -> list[str]:
             tasks.append(f"{plugin}/{resolved}")
     injected = [f"plugin={','.join(plugins)}", f"task={','.join(dict.fromkeys(tasks))}"]
     if resume_value is not None and resume_value.lower() not in ("false", "0", "no"):
-        injected += ["resume=true", f"hydra.run.dir={_resume_dir(resume_value, plugins, tasks, args)}"]
+        if any(a in MULTIRUN_FLAGS for a in args):
+            raise ConfigError("resume cannot be combined with -m (a sweep)", "resume one run at a time: resume=RUN_DIR")
+        # hydra.output_subdir=null: Hydra must not overwrite the run's .hydra/ files before the resume succeeded
+        # (the pipeline publishes the new ones with metrics.json, report.html and bundle/ at the end).
+        run_dir = _resume_dir(resume_value, plugins, tasks, args)
+        injected += ["resume=true", f"hydra.run.dir={run_dir}", "hydra.output_subdir=null"]
     # -m may stand anywhere: argparse would refuse overrides that follow it, so it goes first.
     out: list[str] = [a for a in args if a in MULTIRUN_FLAGS]
     for arg in args:
@@ -62,22 +67,55 @@ def translate_run_args(args: list[str], manager: PluginManager) -> list[str]:
 
 
 def _resume_dir(value: str, plugins: list[str], tasks: list[str], rest: list[str]) -> Path:
-    """The run directory to resume: the given path, or the latest run of the plugin and task."""
+    """The run directory to resume: the given path, or the latest run of the plugin and task (refused when that
+    one has no checkpoint: an older run is never resumed silently)."""
+    if len(plugins) != 1 or len(tasks) != 1:
+        raise ConfigError("resume needs exactly one plugin and one task", "pass one plugin=NAME and task=TASK")
     if value.lower() not in ("true", "1", "yes", "last"):
-        path = Path(value)
+        path = Path(value).expanduser()
         if not (path / "checkpoints").is_dir():
             raise ConfigError(f"resume={value}: no checkpoints/ directory there", "pass a run directory of `lepton run`")
+        if not (path / "checkpoints" / "last.ckpt").is_file():
+            raise ConfigError(
+                f"resume={value}: the run has no checkpoints/last.ckpt (it stopped before its first epoch ended)",
+                "start a new run without resume",
+            )
+        _check_same_task(path, value, tasks[0])
         return path
-    if len(plugins) != 1 or len(tasks) != 1:
-        raise ConfigError("resume=true needs exactly one plugin and one task", "pass resume=RUN_DIR instead")
     output_dir = Path(os.environ.get("LEPTON_OUTPUT_DIR", "outputs"))
     for arg in rest:
         if arg.startswith("paths.output_dir="):
             output_dir = Path(arg.split("=", 1)[1])
-    runs = sorted(p for p in (output_dir / tasks[0]).glob("*") if (p / "checkpoints" / "last.ckpt").is_file())
+    runs = sorted(p for p in (output_dir / tasks[0]).glob("*") if p.is_dir())  # named by start time
     if not runs:
         raise ConfigError(
             f"resume=true: no run of {tasks[0]} with a checkpoint under {output_dir}",
             "start a run without resume, or pass resume=RUN_DIR",
         )
-    return runs[-1]
+    latest = runs[-1]
+    if not (latest / "checkpoints" / "last.ckpt").is_file():
+        older = [p for p in runs[:-1] if (p / "checkpoints" / "last.ckpt").is_file()]
+        fix = f"pass resume={older[-1]} to continue the latest run that has one" if older else "start a new run"
+        raise ConfigError(
+            f"resume=true: the latest run of {tasks[0]}, {latest}, has no checkpoint (it stopped before its first "
+            "epoch ended) and an older run is not resumed in its place",
+            f"{fix}, or run without resume",
+        )
+    return latest
+
+
+def _check_same_task(path: Path, value: str, task: str) -> None:
+    """Refuse to resume a run of another plugin or task (its saved config says which)."""
+    import yaml
+
+    saved = path / ".hydra" / "config.yaml"
+    try:
+        config = yaml.safe_load(saved.read_text("utf-8")) or {}
+        ran = f"{config['plugin']['name']}/{config['task']['name']}"
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return  # no readable saved config: the checkpoint check in the pipeline still applies
+    if ran != task:
+        plugin, _, name = ran.partition("/")
+        raise ConfigError(
+            f"resume={value} is a run of {ran}, not of {task}", f"pass plugin={plugin} task={name} to resume it"
+        )

@@ -31,7 +31,8 @@ def _isolated_job() -> Iterator[None]:
 
     hydra_cfg = HydraConfig.get()
     argv, environ = sys.argv, dict(os.environ)
-    sys.argv = [argv[0], *hydra_cfg.overrides.task]
+    keep_hydra_files = [] if hydra_cfg.output_subdir is not None else ["hydra.output_subdir=null"]  # a resume
+    sys.argv = [argv[0], *hydra_cfg.overrides.task, *keep_hydra_files]
     with read_write(hydra_cfg), open_dict(hydra_cfg):
         hydra_cfg.run.dir = hydra_cfg.runtime.output_dir
     try:

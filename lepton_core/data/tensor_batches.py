@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from numbers import Real
 
 import torch
+
+from lepton_core.errors import ConfigError
 
 __all__ = ["TensorBatchLoader"]
 
@@ -36,6 +39,8 @@ class TensorBatchLoader:
     ) -> None:
         if not tensors:
             raise ValueError("TensorBatchLoader needs at least one tensor")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, Real) or batch_size < 1 or batch_size % 1:
+            raise ConfigError(f"batch size {batch_size!r} is not a positive integer", "set data.batch_size to 1 or more")
         n = tensors[0].shape[0]
         if any(t.shape[0] != n for t in tensors):
             raise ValueError("all tensors must have the same number of rows")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lepton_core.atomic import atomic_path
-from lepton_core.deploy.files import OutputWriter, count_records, read_chunks
+from lepton_core.atomic import ACCESS_ERRNOS, NO_SPACE_ERRNOS, atomic_path
+from lepton_core.deploy.files import OUTPUT_SUFFIXES, OutputWriter, count_records, read_chunks
 from lepton_core.deploy.validation import InvalidItems, ItemValidator
-from lepton_core.errors import DataError
+from lepton_core.errors import ConfigError, DataError
 
-__all__ = ["PredictSummary", "predict_file"]
+__all__ = ["PredictSummary", "check_output_path", "predict_file"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,9 @@ def predict_file(
     from lepton_core.deploy.onnx import attach_runtime, resolve_device
 
     if chunk_size < 1:
-        raise DataError(f"chunk size {chunk_size} is not positive", "pass --chunk-size 1 or more")
+        raise ConfigError(f"chunk size {chunk_size} is not positive", "pass --chunk-size 1 or more")
     input_path, output_path = Path(input_path), Path(output_path)
+    check_output_path(input_path, output_path)
     start = time.perf_counter()
     loaded = load_bundle(bundle_dir, device=resolve_device(device), trusted_keys=trusted_keys)
     predictor = loaded.predictor
@@ -60,7 +63,7 @@ def predict_file(
     bar = Progress(
         TextColumn("predict"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), disable=not progress
     )
-    with atomic_path(output_path) as staged, bar:
+    with output_errors(output_path), atomic_path(output_path) as staged, bar:
         task = bar.add_task("rows", total=total)
         writer = OutputWriter(staged, output_path.name)
         try:
@@ -82,6 +85,40 @@ def predict_file(
         finally:
             writer.close()
     return PredictSummary(output_path, writer.rows, time.perf_counter() - start, used)
+
+
+def check_output_path(input_path: Path, output_path: Path) -> None:
+    """Refuse an output that would overwrite the input, is not a regular file, or has no known type (usage errors)."""
+    fix = f"pass -o a new file name ending in {', '.join(OUTPUT_SUFFIXES)}"
+    if output_path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"-o {output_path}: unknown output type '{output_path.suffix or output_path.name}'", fix)
+    if input_path.exists() and output_path.exists() and os.path.samefile(input_path, output_path):
+        raise ConfigError(f"-o {output_path} is the input file: the predictions would overwrite it", fix)
+    if output_path.exists() and not output_path.is_file():
+        raise ConfigError(f"-o {output_path} exists and is not a regular file", fix)
+
+
+@contextmanager
+def output_errors(output_path: Path) -> Iterator[None]:
+    """A predictions file that cannot be written (read-only, permission denied, disk full) -> one ConfigError."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in NO_SPACE_ERRNOS and not (exc.errno in ACCESS_ERRNOS and _is_output(exc, output_path)):
+            raise
+        raise ConfigError(
+            f"cannot write the predictions to {output_path}: {exc.strerror or exc}",
+            "pass -o a path in a writable directory with free space",
+        ) from None
+
+
+def _is_output(exc: OSError, output_path: Path) -> bool:
+    """True when ``exc`` is about the output file, its temporary sibling or a folder above it."""
+    if exc.filename is None:
+        return False
+    failed, target = Path(exc.filename).resolve(), output_path.resolve()
+    staged = failed.parent == target.parent and failed.name.startswith(f".{target.name}.")
+    return failed == target or staged or failed in target.parents
 
 
 def _where(keys: list[str] | None, start: int, index: int | None, unit: str) -> str:

@@ -38,5 +38,7 @@ def export_bundle(
     """
     if format not in FORMATS:
         raise ConfigError(f"unknown export format '{format}'", f"choose one of {', '.join(FORMATS)}")
+    if not tolerance >= 0:  # also NaN
+        raise ConfigError(f"--tolerance {tolerance} is not a difference (0 or more)", f"pass e.g. --tolerance {PARITY_TOLERANCE:g}")
     examples = _held_out(Path(bundle_dir), Path(examples_path), trusted_keys) if examples_path else []
     return export_onnx(bundle_dir, examples, tolerance, trusted_keys=trusted_keys)

@@ -59,15 +59,34 @@ def count_records(path: Path, input_kind: str) -> int | None:
     kind = _format(path, input_kind)
     if kind == "images":
         return len(_image_files(path))
+    if kind in ("csv", "parquet"):
+        _check_header(path)
     if kind == "parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).metadata.num_rows
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read {path.name}: {str(exc).splitlines()[0]}", "fix the file's format") from None
     if kind in ("csv", "jsonl"):
         with path.open("rb") as handle:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
         return max(lines - (kind == "csv"), 0)
     return None
+
+
+def _check_header(path: Path) -> None:
+    """Repeated column names are a DataError (pandas would keep the first and rename the others ``x.1``)."""
+    import pandas as pd
+
+    from lepton_core.tabular.io import check_unique_columns, table_header
+
+    try:
+        header = table_header(path)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError):
+        return  # unreadable: read_chunks says so with the file's own error
+    check_unique_columns(header, path)
 
 
 def _frame_records(frame: Any, fields: list[str] | None) -> list[dict[str, Any]]:

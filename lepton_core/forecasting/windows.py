@@ -266,20 +266,25 @@ class ForecastDataModule(L.LightningDataModule):
         }
 
     def input_example(self, count: int = 2) -> list[dict[str, Any]]:
-        """The histories (last ``input_size`` points) of the first series at their last test origin."""
+        """Made-up histories of ``input_size`` points on the first series' calendar (never a real series): each
+        the seasonal profile of a series' history before its first test origin (the mean per position in the
+        season, over every season) and covariates at their training mean."""
         examples = []
+        season = max(1, int(self.series.season_length or 1))
         for index in range(min(count, len(self.series.ids))):
             origin = int(self.test_origins[index][0])
             start = max(0, origin - self.input_size)
+            history = np.asarray(self.series.values[index][:origin], dtype=np.float64)
+            phases = np.arange(history.size) % season
+            profile = [float(np.nanmean(history[phases == p])) if (phases == p).any() else 0.0 for p in range(season)]
             stamps = self.series.timestamps(index)
-            covariates = self.series.covariates[index]
             examples.append(
                 {
-                    "unique_id": self.series.ids[index],
+                    "unique_id": f"example-{index + 1}",
                     "ds": [format_timestamp(t) for t in stamps[start:origin]],
-                    "y": [float(v) for v in self.series.values[index][start:origin]],
+                    "y": [profile[t % season] for t in range(start, origin)],
                     "covariates": {
-                        name: [float(v) for v in covariates[start : origin + self.horizon, j]]
+                        name: [float(self.covariate_mean[j])] * (origin + self.horizon - start)
                         for j, name in enumerate(self.covariate_names)
                     },
                 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,9 +12,11 @@ from typing import Any, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
 
+from lepton_core.atomic import staging_dir
 from lepton_core.errors import ConfigError, DataError, PluginError
 from lepton_core.hooks.manager import PluginManager, get_plugin_manager
 from lepton_core.hooks.specs import Evaluation, RunContext, Stage
+from lepton_core.pipeline.outputs import output_errors, publish_outputs, remove_stale_staging
 
 __all__ = ["RunResult", "run_pipeline"]
 
@@ -107,26 +110,70 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
             manager.pm.unregister(name=name)
     info, task = manager.resolve(str(cfg.plugin.name), str(cfg.task.name))
     run_dir = _run_dir(cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    ctx = RunContext(cfg=cfg, plugin=info.name, task=task, run_dir=run_dir, seed=int(cfg.seed))
-    L.seed_everything(ctx.seed, workers=True, verbose=False)
-    if cfg.get("cpu_threads"):
-        limit_cpu_threads(int(cfg.cpu_threads))
-    stage = StageRunner(manager, ctx)
+    seed, threads = _whole_number(cfg, "seed", 0, MAX_SEED), _whole_number(cfg, "cpu_threads", 0)
+    if seed is None:
+        raise ConfigError("seed=null: a run needs a seed", f"set seed to an integer from 0 to {MAX_SEED}")
+    with output_errors(run_dir):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if cfg.get("resume"):
+            remove_stale_staging(run_dir)
+            print(f"resuming run {run_dir.resolve()} from checkpoints/last.ckpt", file=sys.stderr, flush=True)
+        ctx = RunContext(cfg=cfg, plugin=info.name, task=task, run_dir=run_dir, seed=seed)
+        L.seed_everything(ctx.seed, workers=True, verbose=False)
+        if threads:
+            limit_cpu_threads(threads)
+        stage = StageRunner(manager, ctx)
 
-    datamodule = stage("validate", lambda: _validate(manager, ctx))
-    baselines = stage("baseline", lambda: _fit_baselines(manager, ctx, datamodule))
-    model, trainer = stage("train", lambda: _train(manager, ctx, datamodule))
-    if trainer is not None and not trainer.is_global_zero:
-        return RunResult(run_dir, None, None, stage.timings)
-    validation = _validation_summary(trainer)
-    evaluation = stage("evaluate", lambda: _evaluate(manager, ctx, datamodule, model, baselines))
-    stage("report", lambda: _report(ctx, evaluation, stage.timings, validation))
-    bundle_dir = stage("bundle", lambda: _bundle(manager, ctx, datamodule, model, evaluation))
+        datamodule = stage("validate", lambda: _validate(manager, ctx))
+        baselines = stage("baseline", lambda: _fit_baselines(manager, ctx, datamodule))
+        model, trainer = stage("train", lambda: _train(manager, ctx, datamodule))
+        if trainer is not None and not trainer.is_global_zero:
+            return RunResult(run_dir, None, None, stage.timings)
+        validation = _validation_summary(trainer)
+        evaluation = stage("evaluate", lambda: _evaluate(manager, ctx, datamodule, model, baselines))
+        # metrics.json, report.html and the bundle (and, on resume, .hydra/) are staged together and
+        # published only when all are written: a run that fails there leaves the previous ones untouched.
+        staged = staging_dir(run_dir / "outputs")
+        try:
+            stage("report", lambda: _report(ctx, evaluation, stage.timings, validation, staged))
+            stage("bundle", lambda: _bundle(manager, ctx, datamodule, model, evaluation, staged))
+            if cfg.get("resume"):
+                _stage_hydra_files(cfg, staged)
+            bundle_dir = publish_outputs(staged, run_dir)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
     from lepton_core.report.summary import print_summary
 
     print_summary(ctx, evaluation, bundle_dir, stage.timings)
     return RunResult(run_dir, evaluation, bundle_dir, stage.timings, validation)
+
+
+MAX_SEED = 2**32 - 1  # what NumPy accepts; Lightning would silently replace a seed outside it by 0
+
+
+def _whole_number(cfg: DictConfig, key: str, low: int, high: int | None = None) -> int | None:
+    """``cfg[key]`` as an int within [low, high] (None stays None); anything else is a ConfigError naming the key."""
+    value = cfg.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise ConfigError(f"{key}={value!r} is not a whole number {bounds}", f"set {key} to an integer {bounds}")
+    return value
+
+
+def _stage_hydra_files(cfg: DictConfig, staged: Path) -> None:
+    """The resumed run's .hydra files (Hydra wrote none: `lepton run resume=...` sets hydra.output_subdir=null)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return
+    hydra_cfg = HydraConfig.get()
+    folder = staged / ".hydra"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg), "utf-8")
+    (folder / "overrides.yaml").write_text(OmegaConf.to_yaml(hydra_cfg.overrides.task), "utf-8")
+    (folder / "hydra.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create({"hydra": hydra_cfg})), "utf-8")
 
 
 def limit_cpu_threads(threads: int) -> None:
@@ -158,17 +205,28 @@ def _fit_baselines(manager: PluginManager, ctx: RunContext, datamodule: Any) -> 
 
 
 def _train(manager: PluginManager, ctx: RunContext, datamodule: Any) -> tuple[Any, Any]:
-    from lepton_core.pipeline.training import build_trainer, restore_best
+    from lepton_core.pipeline.training import (
+        build_trainer,
+        check_hyperparameters,
+        check_resume_checkpoint,
+        restore_best,
+    )
 
     model = manager.call(ctx.plugin, "lepton_build_model", ctx=ctx, datamodule=datamodule)
     if model is None:
         return None, None
+    check_hyperparameters(model)
+    ckpt_path = str(check_resume_checkpoint(ctx.run_dir, model)) if ctx.cfg.get("resume") else None
     trainer = build_trainer(ctx)
-    last = ctx.run_dir / "checkpoints" / "last.ckpt"
-    ckpt_path = str(last) if ctx.cfg.get("resume") and last.is_file() else None
-    if ctx.cfg.get("resume") and ckpt_path is None:
-        raise DataError(f"resume=true but {last} does not exist", "resume a run directory that has checkpoints")
-    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    except MisconfigurationException as exc:  # Lightning's own word for a config problem (e.g. a monitor never logged)
+        raise ConfigError(
+            f"Lightning refused the training setup: {str(exc).strip().splitlines()[0]}",
+            "check task.monitor, callbacks.* and trainer.* (`lepton config plugin=NAME` prints them)",
+        ) from None
     if trainer.interrupted:
         raise KeyboardInterrupt
     restore_best(trainer, model)
@@ -200,20 +258,21 @@ def _validation_summary(trainer: Any) -> dict[str, Any]:
     return {"monitor": callback.monitor, "mode": callback.mode, "best": float(best)}
 
 
-def _report(ctx: RunContext, evaluation: Evaluation, timings: dict[str, float], validation: dict[str, Any]) -> Path:
+def _report(
+    ctx: RunContext, evaluation: Evaluation, timings: dict[str, float], validation: dict[str, Any], staged: Path
+) -> Path:
     from lepton_core.report.html import write_report
     from lepton_core.report.metrics_file import write_metrics
 
-    write_metrics(ctx, evaluation, timings, validation)
-    return write_report(ctx, evaluation, timings)
+    write_metrics(ctx, evaluation, timings, validation, path=staged / "metrics.json")
+    return write_report(ctx, evaluation, timings, path=staged / "report.html")
 
 
-def _bundle(manager: PluginManager, ctx: RunContext, datamodule: Any, model: Any, evaluation: Evaluation) -> Path:
+def _bundle(
+    manager: PluginManager, ctx: RunContext, datamodule: Any, model: Any, evaluation: Evaluation, staged: Path
+) -> Path:
     from lepton_core.bundle.writer import write_bundle
 
     export = manager.call(ctx.plugin, "lepton_export", ctx=ctx, datamodule=datamodule, model=model)
-    target = ctx.run_dir / "bundle"
-    if target.exists():
-        shutil.rmtree(target)
     resolved = OmegaConf.to_container(ctx.cfg, resolve=True)
-    return write_bundle(target, ctx, export, evaluation, resolved, manager)
+    return write_bundle(staged / "bundle", ctx, export, evaluation, resolved, manager)

@@ -51,8 +51,8 @@ def verdict(evaluation: Evaluation) -> str:
     return f"The model beats the best baseline '{best[0]}' on {metric} ({model:.4g} vs {best[1]:.4g})."
 
 
-def write_report(ctx: RunContext, evaluation: Evaluation, timings: dict[str, float]) -> Path:
-    """Render ``report.html`` in the run directory and return its path."""
+def write_report(ctx: RunContext, evaluation: Evaluation, timings: dict[str, float], path: Path | None = None) -> Path:
+    """Render ``report.html`` in the run directory (or to ``path``, e.g. a staging folder) and return its path."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("lepton_core.report", "templates"), autoescape=select_autoescape())
@@ -83,6 +83,6 @@ def write_report(ctx: RunContext, evaluation: Evaluation, timings: dict[str, flo
         data_summary={k: _format(v) for k, v in dict(evaluation.data_summary).items()},
         timings=timings,
     )
-    path = ctx.run_dir / "report.html"
+    path = path or ctx.run_dir / "report.html"
     atomic_write_text(path, html)
     return path

@@ -47,9 +47,13 @@ def metrics_document(
 
 
 def write_metrics(
-    ctx: RunContext, evaluation: Evaluation, timings: dict[str, float], validation: dict[str, Any] | None = None
+    ctx: RunContext,
+    evaluation: Evaluation,
+    timings: dict[str, float],
+    validation: dict[str, Any] | None = None,
+    path: Path | None = None,
 ) -> Path:
-    """Write ``metrics.json`` in the run directory."""
-    path = ctx.run_dir / "metrics.json"
+    """Write ``metrics.json`` in the run directory (or to ``path``, e.g. a staging folder)."""
+    path = path or ctx.run_dir / "metrics.json"
     atomic_write_text(path, json.dumps(metrics_document(ctx, evaluation, timings, validation), indent=2))
     return path

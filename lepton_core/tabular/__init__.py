@@ -22,6 +22,8 @@ Public API (imported lazily, so ``import lepton_core.tabular`` stays cheap):
   TabularNet output (reason codes, global importance).
 - ``design_matrix(x_num, x_cat, cardinalities)``: sparse [numerics | one-hot] for linear baselines.
 - ``json_rows(frame)``: rows as JSON-ready dicts (NaN -> None).
+- ``typical_rows(preprocessor)`` / ``typical_frame_rows(frame)``: two made-up input rows (medians, most
+  frequent categories) for a bundle's input example, never a row of the data.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ __all__ = [
     "read_table",
     "row_model",
     "top_reasons",
+    "typical_frame_rows",
+    "typical_rows",
 ]
 
 _HOMES = {
@@ -49,6 +53,8 @@ _HOMES = {
     "TabularNet": "network",
     "TabularDataModule": "datamodule",
     "json_rows": "datamodule",
+    "typical_rows": "datamodule",
+    "typical_frame_rows": "datamodule",
     "TabularPredictor": "predictor",
     "row_model": "predictor",
     "integrated_gradients": "attribution",

@@ -41,7 +41,7 @@ from lepton_core.errors import ConfigError, DataError
 from lepton_core.tabular.io import read_table
 from lepton_core.tabular.preprocessing import TabularPreprocessor
 
-__all__ = ["SPLITS", "TabularDataModule", "json_rows"]
+__all__ = ["SPLITS", "TabularDataModule", "json_rows", "typical_frame_rows", "typical_rows"]
 
 SPLITS = ("train", "val", "test")
 MIN_ROWS = 20
@@ -64,6 +64,58 @@ def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 row[str(key)] = value
         rows.append(row)
     return rows
+
+
+def typical_rows(preprocessor: TabularPreprocessor, id_column: str | None = None) -> list[dict[str, Any]]:
+    """Two made-up input rows from a fitted preprocessor: each numeric column at its training median, then mean;
+    each categorical column at its most frequent, then second most frequent category; ids ``example-1``/``-2``.
+
+    What a bundle shows as its input example: typical values of every feature, and no row of the training data.
+    """
+    rows: list[dict[str, Any]] = []
+    for rank in range(2):
+        row: dict[str, Any] = {}
+        for column in preprocessor.columns:
+            if column in preprocessor.numeric:
+                row[column] = float(preprocessor.median[column] if rank == 0 else preprocessor.mean[column])
+            else:
+                vocabulary = preprocessor.vocabulary[column]
+                row[column] = vocabulary[min(rank, len(vocabulary) - 1)]
+        if id_column:
+            row[id_column] = f"example-{rank + 1}"
+        rows.append(row)
+    return rows
+
+
+def typical_frame_rows(frame: pd.DataFrame, id_column: str | None = None) -> list[dict[str, Any]]:
+    """Two made-up rows summarising a raw frame column by column: numbers at their median, then mean; dates at
+    their median date; anything else at its most frequent, then second most frequent value; ids ``example-N``.
+
+    For inputs that are not the preprocessor's columns (raw fields derived into features): still no real row.
+    """
+    rows: list[dict[str, Any]] = [{}, {}]
+    for column in frame.columns:
+        values = frame[column].dropna()
+        for rank, row in enumerate(rows):
+            row[str(column)] = None if values.empty else _typical_value(values, rank)
+    if id_column:
+        for rank, row in enumerate(rows):
+            row[id_column] = f"example-{rank + 1}"
+    return rows
+
+
+def _typical_value(values: pd.Series, rank: int) -> Any:
+    if pd.api.types.is_bool_dtype(values) or not (
+        pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
+    ):
+        dates = pd.to_datetime(values.astype(str), errors="coerce", format="mixed")
+        if dates.notna().all() and not pd.api.types.is_bool_dtype(values):
+            return dates.median().isoformat()
+        counts = values.value_counts()
+        return json_rows(pd.DataFrame({"v": [counts.index[min(rank, len(counts) - 1)]]}))[0]["v"]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.median().isoformat()
+    return float(values.median() if rank == 0 else values.mean())
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -325,13 +377,13 @@ class TabularDataModule(L.LightningDataModule):
         return summary
 
     def export_state(self) -> dict[str, Any]:
-        """Fitted preprocessing, column roles and one example row (for the input schema) for the bundle."""
+        """Fitted preprocessing, column roles and one synthetic example row (for the input schema) for the bundle."""
         assert self.preprocessor is not None
         return {
             "preprocessor": self.preprocessor.to_state(),
             "target": self.target,
             "id_column": self.id_column,
-            "example_row": self.input_rows("test", 1)[0],
+            "example_row": self.input_example()[0],
         }
 
     def input_rows(self, split: str = "test", n: int = 2, sample: bool = False) -> list[dict[str, Any]]:
@@ -341,8 +393,9 @@ class TabularDataModule(L.LightningDataModule):
         return json_rows(part)
 
     def input_example(self) -> list[dict[str, Any]]:
-        """Two raw test rows, what the predictor accepts."""
-        return self.input_rows("test", 2)
+        """Two synthetic rows built from the fitted preprocessing, never rows of the table (see ``typical_rows``)."""
+        assert self.preprocessor is not None
+        return typical_rows(self.preprocessor, self.id_column)
 
     def reference_inputs(self, n: int = 300) -> list[dict[str, Any]]:
         """A seeded sample of raw training rows (the drift monitor's reference profile)."""

@@ -10,7 +10,7 @@ from lepton_core.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SUPPORTED_SUFFIXES", "read_table"]
+__all__ = ["SUPPORTED_SUFFIXES", "check_unique_columns", "read_table", "table_header"]
 
 SUPPORTED_SUFFIXES: dict[str, str] = {
     ".csv": "csv",
@@ -44,10 +44,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not table_path.is_file():
         raise DataError(f"data path is not a file: {table_path}", "point data.path at a CSV or Parquet file")
     try:
+        check_unique_columns(table_header(table_path), table_path)
         if kind == "parquet":
             frame = pd.read_parquet(table_path)
         else:
             frame = pd.read_csv(table_path, sep="\t" if kind == "tsv" else ",", low_memory=False)
+    except DataError:
+        raise
     except pd.errors.EmptyDataError:
         raise DataError(f"data file is empty: {table_path}", "give a table with a header row and data rows") from None
     except Exception as exc:  # noqa: BLE001 - parser, decoding, OS and pyarrow errors all mean "unreadable"
@@ -59,7 +62,31 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if frame.shape[1] == 0 or len(frame) == 0:
         raise DataError(f"data file has no rows: {table_path}", "give a table with a header row and data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if duplicated:
-        raise DataError(f"{table_path} has duplicated column names: {', '.join(duplicated)}", "rename the columns")
     return frame
+
+
+def table_header(path: str | Path) -> list[str]:
+    """The column names of a CSV/TSV/Parquet file as written (pandas would rename a repeated ``x`` to ``x.1``)."""
+    import pandas as pd
+
+    table_path = Path(path)
+    kind = _table_kind(table_path)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return [str(name) for name in pq.read_schema(table_path).names]
+    first = pd.read_csv(
+        table_path, sep="\t" if kind == "tsv" else ",", header=None, nrows=1, dtype=str, keep_default_na=False
+    )
+    return [str(name) for name in first.iloc[0].tolist()] if len(first) else []
+
+
+def check_unique_columns(columns: list[str], path: str | Path) -> None:
+    """Repeated column names are a DataError naming them (a second copy of the target would leak into features)."""
+    names = [str(c).strip() for c in columns]
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        raise DataError(
+            f"{Path(path).name} has repeated column names: {', '.join(repeated)}",
+            "give every column its own name (rename or remove the copies)",
+        )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lepton_core.errors import DataError
+from lepton_core.tabular.io import check_unique_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,6 +94,7 @@ class ParquetStream:
                     f"cannot read Parquet file {file}: {first_line}", "give a valid Parquet file"
                 ) from None
         self.columns = [str(c) for c in self._files[0].schema_arrow.names]
+        check_unique_columns(self.columns, files[0])
         for file, handle in zip(files[1:], self._files[1:]):
             if [str(c) for c in handle.schema_arrow.names] != self.columns:
                 raise DataError(

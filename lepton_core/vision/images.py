@@ -38,6 +38,7 @@ __all__ = [
     "normalize_size",
     "resize_stack",
     "source_name",
+    "synthetic_image",
 ]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
@@ -329,3 +330,14 @@ class ImageStackCache:
         stack = decode_stack(paths, size, channels, on_error, decoder)
         self.save(key, stack)
         return stack
+
+
+def synthetic_image(channels: int, height: int, width: int, variant: int = 0) -> np.ndarray:
+    """A made-up uint8 ``(C, H, W)`` image of the given size (a diagonal gradient with a bright disc; ``variant``
+    moves the disc): what a bundle shows as its input example instead of an image of the data."""
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
+    gradient = 40.0 + 120.0 * (rows / max(height - 1, 1) + cols / max(width - 1, 1)) / 2.0
+    cy, cx = height * (0.35 + 0.3 * (variant % 2)), width * (0.35 + 0.3 * (variant % 2))
+    disc = ((rows - cy) ** 2 + (cols - cx) ** 2) <= (min(height, width) / 6.0) ** 2
+    plane = np.where(disc, 230.0, gradient).astype(np.uint8)
+    return np.repeat(plane[None], channels, axis=0)

@@ -310,6 +310,10 @@ class MedicalImageDataModule(L.LightningDataModule):
         }
 
     def input_example(self) -> list[dict[str, Any]]:
-        """Two test images as base64 PNG items; the second asks for a Grad-CAM heatmap."""
-        images = self.splits["test"][0][:2].numpy()
+        """Two made-up images of the model's input size as base64 PNG items (never a scan of the data); the
+        second asks for a Grad-CAM heatmap."""
+        from lepton_core.vision.images import synthetic_image
+
+        channels, height, width = self.splits["test"][0].shape[1:]
+        images = [synthetic_image(int(channels), int(height), int(width), variant) for variant in range(2)]
         return [{"image": png_base64(image), "gradcam": index == 1} for index, image in enumerate(images)]

@@ -23,6 +23,7 @@ from lepton_core.forecasting import (
     prepare_series,
     seasonal_naive_forecast,
 )
+from lepton_core.forecasting.series import format_timestamp
 
 
 def series_frame(n_series: int = 3, length: int = 120, freq: str = "D", covariate: bool = False) -> pd.DataFrame:
@@ -169,12 +170,38 @@ def test_forecaster_outputs_sorted_quantiles_in_original_units() -> None:
     assert torch.isfinite(zero).all()
 
 
+def _history_item(module: ForecastDataModule, index: int) -> dict:
+    """The predictor's input for series ``index`` at its first test origin (its real history)."""
+    origin = int(module.test_origins[index][0])
+    start = origin - module.input_size
+    covariates = module.series.covariates[index]
+    return {
+        "unique_id": module.series.ids[index],
+        "ds": [format_timestamp(t) for t in module.series.timestamps(index)[start:origin]],
+        "y": [float(v) for v in module.series.values[index][start:origin]],
+        "covariates": {n: [float(v) for v in covariates[start : origin + module.horizon, j]]
+                       for j, n in enumerate(module.covariate_names)},
+    }
+
+
+def test_input_example_is_made_up_and_predictable() -> None:
+    module = ForecastDataModule(horizon=7, input_size=14, demo=series_frame(2, 100, covariate=True), covariates=["promo"], backtest_windows=1)
+    module.setup()
+    example = module.input_example()
+    real = [_history_item(module, index) for index in range(2)]
+    assert [e["unique_id"] for e in example] == ["example-1", "example-2"]
+    assert all(e["ds"] == r["ds"] and e["y"] != r["y"] for e, r in zip(example, real, strict=True))
+    model = GlobalForecaster(**module.model_kwargs(), hidden=32, n_blocks=1).eval()
+    outputs = ForecastPredictor(model, module.export_state()).predict(example)
+    assert len(outputs) == 2 and len(outputs[0]["forecast"]) == 7
+
+
 def test_predictor_builds_inputs_like_the_windows() -> None:
     module = ForecastDataModule(horizon=7, input_size=14, demo=series_frame(2, 100, covariate=True), covariates=["promo"], backtest_windows=1)
     module.setup()
     model = GlobalForecaster(**module.model_kwargs(), hidden=32, n_blocks=1).eval()
     predictor = ForecastPredictor(model, module.export_state())
-    example = module.input_example()
+    example = [_history_item(module, index) for index in range(2)]
     outputs = predictor.predict(example)
     expected = model(*module.windows([o[:1] for o in module.test_origins]).inputs()).detach()
     assert np.allclose(outputs[0]["forecast"], expected[0, :, 1].numpy(), atol=1e-4)

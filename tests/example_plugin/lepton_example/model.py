@@ -11,12 +11,17 @@ from torch import nn
 
 
 class MoonsClassifier(L.LightningModule):
-    """A small MLP emitting one logit."""
+    """A small MLP emitting one logit; ``dropout`` > 0 adds dropout after each hidden layer (draws from torch's RNG)."""
 
-    def __init__(self, n_features: int = 2, hidden: int = 32, lr: float = 0.02) -> None:
+    def __init__(self, n_features: int = 2, hidden: int = 32, lr: float = 0.02, dropout: float = 0.0) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.net = nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        def activation() -> nn.Module:  # parameter-free, so the weights keep their names (net.0, net.2, net.4)
+            return nn.Sequential(nn.ReLU(), nn.Dropout(dropout))
+
+        self.net = nn.Sequential(
+            nn.Linear(n_features, hidden), activation(), nn.Linear(hidden, hidden), activation(), nn.Linear(hidden, 1)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of shape (batch,)."""

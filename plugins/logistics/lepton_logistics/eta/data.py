@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from lepton_core.errors import DataError
-from lepton_core.tabular import TabularDataModule, json_rows
+from lepton_core.tabular import TabularDataModule, typical_frame_rows
 from lepton_logistics.eta.demo import generate_deliveries
 from lepton_logistics.eta.features import DeliveryFeatures, detect_geo_pairs, is_datetime_like
 
@@ -105,12 +105,6 @@ class EtaDataModule(TabularDataModule):
             return self.distance_column
         return "haversine_km"
 
-    def raw_rows(self, split: str, n: int) -> list[dict[str, Any]]:
-        """The first ``n`` raw input rows of a split (the predictor's input format)."""
-        assert self._filtered is not None
-        keep = [*self.raw_columns, *([self.id_column] if self.id_column else [])]
-        return json_rows(self._filtered.iloc[self._positions[split][:n]][keep])
-
     def model_kwargs(self) -> dict[str, Any]:
         """Network sizes plus the training target's scale."""
         y = self.targets["train"].astype(np.float64)
@@ -132,5 +126,6 @@ class EtaDataModule(TabularDataModule):
                 "distance_feature": self.distance_feature}
 
     def input_example(self) -> list[dict[str, Any]]:
-        """Two raw test rows."""
-        return self.raw_rows("test", 2)
+        """Two made-up raw rows summarising the training split column by column (no real delivery)."""
+        assert self._filtered is not None
+        return typical_frame_rows(self._filtered.iloc[self._positions["train"]][self.raw_columns], self.id_column)

@@ -60,10 +60,13 @@ class RoutingDataModule(L.LightningDataModule):
         }
 
     def input_example(self) -> list[dict[str, Any]]:
-        """A small sub-problem (first 6 orders, 2 vehicles, 1 s time limit) for the bundle's smoke test."""
+        """A small made-up problem (6 generated orders around the problem's depot, 2 vehicles of its fleet, 1 s
+        time limit) for the bundle's smoke test: no order of the data."""
         assert self.problem is not None
-        example = self.problem.model_dump(exclude_none=True)
-        example["orders"] = example["orders"][:6]
-        example["vehicles"] = example["vehicles"][:2]
+        depot = self.problem.depot
+        capacity = float(self.problem.vehicles[0].capacity) if self.problem.vehicles else 50.0
+        example = generate_problem(6, 2, capacity, self.radius_km, self.seed, depot.lat, depot.lon).model_dump(
+            exclude_none=True
+        )
         example["time_limit_s"] = 1.0
         return [example]

@@ -170,7 +170,8 @@ class DefectDataModule(L.LightningDataModule):
         return {"channels": channels, "height": height, "width": width}
 
     def input_example(self) -> list[dict[str, str]]:
-        """The first good and the first defective test image, as base64 PNG."""
-        test = self.sets["test"]
-        picks = [int(np.flatnonzero(test.labels == 0)[0]), int(np.flatnonzero(test.labels == 1)[0])]
-        return [{"image": encode_png(test.images[i])} for i in picks]
+        """Two made-up images of the training image size, as base64 PNG (never a photo of the data)."""
+        from lepton_core.vision.images import synthetic_image
+
+        channels, height, width = self.sets["test"].images.shape[1:]
+        return [{"image": encode_png(synthetic_image(channels, height, width, variant))} for variant in range(2)]

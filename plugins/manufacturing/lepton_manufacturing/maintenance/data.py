@@ -184,6 +184,8 @@ class MaintenanceDataModule(L.LightningDataModule):
         }
 
     def input_example(self) -> list[dict[str, Any]]:
-        """Two raw test windows, one list of readings per sensor column (oldest first)."""
-        raw = self.splits["test"].raw[:2]
-        return [{"readings": {c: [float(v) for v in w[:, i]] for i, c in enumerate(self.channels)}} for w in raw]
+        """Two made-up windows, one list of readings per sensor column (oldest first): the per-step median and
+        mean of the training windows, never the readings of one unit."""
+        raw = self.splits["train"].raw
+        typical = (np.median(raw, axis=0), raw.mean(axis=0))
+        return [{"readings": {c: [float(v) for v in w[:, i]] for i, c in enumerate(self.channels)}} for w in typical]

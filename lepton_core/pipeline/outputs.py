@@ -1,0 +1,82 @@
+"""A run directory's published outputs: stale staging removed on resume, staged outputs published together,
+and a run directory that cannot be written (read-only, full) reported as one line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lepton_core.atomic import ACCESS_ERRNOS, NO_SPACE_ERRNOS, os_error
+from lepton_core.errors import ConfigError, LeptonError
+
+__all__ = ["STAGING_GLOB", "output_errors", "publish_outputs", "remove_stale_staging", "run_dir_error"]
+
+STAGING_GLOB = ".*.partial"  # what staging_dir and the atomic writers name their temporary files and folders
+
+
+def remove_stale_staging(run_dir: Path) -> list[Path]:
+    """Delete staging files and folders a killed run left in ``run_dir`` (never published, never valid)."""
+    stale = sorted(run_dir.glob(STAGING_GLOB))
+    for path in stale:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
+
+
+def publish_outputs(staged: Path, run_dir: Path) -> Path | None:
+    """Move every file and folder of ``staged`` into ``run_dir`` (replacing what is there); the bundle's path.
+
+    Each entry is one rename: a reader sees the old or the new metrics.json, report.html and bundle/, never a
+    half-written one; a replaced folder is renamed aside first and deleted after the new one is in place.
+    """
+    has_bundle = (staged / "bundle").is_dir()
+    for entry in sorted(staged.iterdir(), key=lambda p: p.name == "bundle"):  # the bundle last
+        target = run_dir / entry.name
+        if entry.is_dir() and target.exists():
+            aside = Path(f"{staged}-{entry.name}.old.partial")
+            os.replace(target, aside)
+            os.replace(entry, target)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.replace(entry, target)
+    return run_dir / "bundle" if has_bundle else None
+
+
+def _inside(path: str | os.PathLike[str] | None, folder: Path) -> bool:
+    """True when ``path`` is ``folder``, inside it, or one of its parents (creating it failed there)."""
+    if path is None:
+        return False
+    resolved, target = Path(path).resolve(), folder.resolve()
+    return resolved == target or target in resolved.parents or resolved in target.parents
+
+
+@contextmanager
+def output_errors(run_dir: Path) -> Iterator[None]:
+    """Turn a failure to write ``run_dir`` (read-only, permission denied, disk full) into one ConfigError."""
+    try:
+        yield
+    except OSError as exc:
+        error = run_dir_error(exc, run_dir)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def run_dir_error(exc: OSError, run_dir: Path) -> LeptonError | None:
+    """The one-line error for ``exc`` when it is a failure to write the run directory; None otherwise."""
+    if exc.errno in NO_SPACE_ERRNOS:
+        return ConfigError(
+            f"cannot write the run's outputs in {run_dir}: {exc.strerror or exc}",
+            "free disk space, or set LEPTON_OUTPUT_DIR (or paths.output_dir) to a disk with room",
+        )
+    if exc.errno in ACCESS_ERRNOS and (_inside(exc.filename, run_dir) or _inside(exc.filename2, run_dir)):
+        return ConfigError(
+            f"cannot write the run's outputs in {run_dir}: {exc.strerror or exc} ({exc.filename})",
+            "set LEPTON_OUTPUT_DIR (or paths.output_dir) to a writable directory",
+        )
+    return os_error(exc)
