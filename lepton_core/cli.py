@@ -89,7 +89,7 @@ def run(
     ctx: typer.Context,
     trace: Annotated[bool, typer.Option("--trace", help="Print every hook call of the run to stderr.")] = False,
 ) -> None:
-    """Run a task: validate data, fit baselines, train, evaluate, report, bundle.
+    r"""Run a task: validate data, fit baselines, train, evaluate, report, bundle.
 
     Arguments are Hydra's: plugin=NAME \[task=TASK] \[key=value ...], -m for sweeps, --cfg job, --info,
     resume=true. Example: lepton run plugin=finance task=fraud_detection trainer.max_epochs=5
@@ -104,7 +104,7 @@ def config(
     ctx: typer.Context,
     resolve: Annotated[bool, typer.Option("--resolve", help="Resolve interpolations.")] = False,
 ) -> None:
-    """Print the composed config of plugin=NAME \[task=TASK] \[overrides] without running anything."""
+    r"""Print the composed config of plugin=NAME \[task=TASK] \[overrides] without running anything."""
     _hydra([*ctx.args, "--cfg", "job", *(["--resolve"] if resolve else [])])
 
 

@@ -394,7 +394,7 @@ def test_bundles_are_written_resolved_and_naming_no_code(example_run: Path) -> N
     text = (example_run / "bundle" / "config.yaml").read_text()
     assert "${" not in text and "_target_" not in text
     manifest = json.loads((example_run / "bundle" / "lepton.json").read_text())
-    assert manifest["model_kwargs"] == {"n_features": 2, "hidden": 32, "lr": 0.02}
+    assert manifest["model_kwargs"] == {"n_features": 2, "hidden": 32, "lr": 0.02, "dropout": 0.0}
 
 
 def test_zeroed_weights_load_without_a_key_so_signing_is_what_stops_them(bundle: Path) -> None:

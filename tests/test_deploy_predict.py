@@ -11,7 +11,7 @@ import pytest
 
 from lepton_core.deploy.batch import predict_file
 from lepton_core.deploy.files import count_records, read_chunks
-from lepton_core.errors import DataError
+from lepton_core.errors import ConfigError, DataError
 from lepton_core.testing.cli import run_lepton
 
 
@@ -63,7 +63,7 @@ def test_unknown_input_and_output_types_are_refused(bundle: Path, tmp_path: Path
     with pytest.raises(DataError, match="unknown file type"):
         predict_file(bundle, tmp_path / "in.txt", tmp_path / "out.csv", progress=False)
     pd.DataFrame([{"x1": 0.0, "x2": 0.0}]).to_csv(tmp_path / "in.csv", index=False)
-    with pytest.raises(DataError, match="output type"):
+    with pytest.raises(ConfigError, match="output type"):
         predict_file(bundle, tmp_path / "in.csv", tmp_path / "out.xlsx", progress=False)
     with pytest.raises(DataError, match="not found"):
         predict_file(bundle, tmp_path / "missing.csv", tmp_path / "out.csv", progress=False)
