@@ -27,7 +27,7 @@ import numpy as np
 from lepton_core.forecasting.baselines import STATISTICAL_MODELS, statistical_model_from_state
 from lepton_core.forecasting.metrics import forecast_metrics
 
-__all__ = ["NETWORK", "ForecastCombination", "combine_forecasts", "select_combination"]
+__all__ = ["NETWORK", "ForecastCombination", "combine_forecasts", "score_subsets", "select_combination", "validation_forecasts"]
 
 NETWORK = "network"
 
@@ -112,39 +112,52 @@ def _deployable(baselines: Sequence[Any]) -> list[Any]:
     return [b for b in baselines if STATISTICAL_MODELS.get(getattr(b, "name", None)) is type(b)]
 
 
-def select_combination(datamodule: Any, model: Any, baselines: Sequence[Any], max_members: int | None = None) -> ForecastCombination:
-    """The subset of network + deployable baselines with the lowest mean MASE over the validation origins."""
+ValidationRound = tuple[np.ndarray, list[np.ndarray], dict[str, np.ndarray]]
+
+
+def validation_forecasts(datamodule: Any, model: Any, statistical: Sequence[Any]) -> list[ValidationRound]:
+    """(actuals, histories, point forecasts per candidate) at each selection origin; no test origin is read."""
     from lepton_core.forecasting.model import forecast_windows
 
     series = datamodule.series
-    season = series.season_length
-    statistical = _deployable(baselines)
     origins = datamodule.selection_origins()
     rounds = []
     for k in range(max(len(o) for o in origins)):
         picks = [o[k : k + 1] for o in origins]
         batch = datamodule.windows(picks)
-        keep = [i for i, p in enumerate(picks) if len(p)]
-        histories = [series.values[i][: int(picks[i][0])] for i in keep]
-        network = forecast_windows(model, batch.inputs())
-        points = {NETWORK: network[..., model.median_index]}
+        histories = [series.values[i][: int(p[0])] for i, p in enumerate(picks) if len(p)]
+        points = {NETWORK: forecast_windows(model, batch.inputs())[..., model.median_index]}
         for baseline in statistical:
             points[baseline.name] = np.asarray(baseline.predict(histories), dtype=float)
         rounds.append((batch.target.numpy().astype(float), histories, points))
-    names = [NETWORK, *(b.name for b in statistical)]
-    limit = max_members or len(names)
+    return rounds
+
+
+def score_subsets(rounds: Sequence[ValidationRound], season: int, nonnegative: bool = False) -> dict[tuple[str, ...], float]:
+    """Mean MASE over the rounds of the equal-weight mean of every non-empty subset of the candidates (clipped at 0 when ``nonnegative``)."""
+    names = list(rounds[0][2])
     scores: dict[tuple[str, ...], float] = {}
-    for size in range(1, min(limit, len(names)) + 1):
+    for size in range(1, len(names) + 1):
         for members in combinations(names, size):
             values = []
             for actual, histories, points in rounds:
                 point = np.mean([points[m] for m in members], axis=0)
+                point = np.maximum(point, 0.0) if nonnegative else point
                 values.append(forecast_metrics(actual, point, histories, season)[0]["mase"])
             scores[members] = float(np.nanmean(values)) if np.isfinite(values).any() else float("inf")
+    return scores
+
+
+def select_combination(datamodule: Any, model: Any, baselines: Sequence[Any]) -> ForecastCombination:
+    """The subset of network + deployable baselines with the lowest mean MASE over the validation origins (ties: fewer members)."""
+    statistical = _deployable(baselines)
+    nonnegative = bool(getattr(model.hparams, "nonnegative", False))
+    rounds = validation_forecasts(datamodule, model, statistical)
+    scores = score_subsets(rounds, datamodule.series.season_length, nonnegative)
     best = min(scores, key=lambda members: (scores[members], len(members)))
     return ForecastCombination(
         members=best,
         statistical={b.name: b.to_state() for b in statistical},
-        nonnegative=bool(getattr(model.hparams, "nonnegative", False)),
-        validation_mase={("mean(" + ", ".join(m) + ")" if len(m) > 1 else m[0]): s for m, s in scores.items()},
+        nonnegative=nonnegative,
+        validation_mase={(m[0] if len(m) == 1 else f"mean({', '.join(m)})"): s for m, s in scores.items()},
     )

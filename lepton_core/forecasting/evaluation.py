@@ -22,7 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lepton_core.forecasting.combination import NETWORK, ForecastCombination, combine_forecasts, select_combination
+from lepton_core.forecasting.combination import (
+    NETWORK,
+    ForecastCombination,
+    combine_forecasts,
+    select_combination,
+)
 from lepton_core.forecasting.metrics import forecast_metrics
 from lepton_core.forecasting.model import forecast_windows
 from lepton_core.forecasting.plots import forecast_plot
