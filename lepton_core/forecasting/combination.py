@@ -4,8 +4,10 @@
 training part (:meth:`ForecastDataModule.selection_origins`, never a test origin) with the network and
 every deployable statistical model (the task's baselines), then scores every non-empty subset of them,
 averaged with equal weights (robust where fitted weights would overfit a few origins), by the mean MASE
-over those origins. The best subset is the ``model`` the evaluation scores on the test origins and the
-bundle deploys.
+over those origins. The deployed subset is the simplest one within ``tolerance`` (2%) of the best score
+(fewest members, then the network before the statistical models): a few validation origins cannot tell
+apart scores closer than that, and the network alone is the one that reads the covariates. It is the
+``model`` the evaluation scores on the test origins and the bundle deploys.
 
 :func:`combine_forecasts` is the one function both the evaluation and the predictor apply, so a bundle
 answers with exactly what the run evaluated: the point forecast is the members' mean (the network's
@@ -148,13 +150,15 @@ def score_subsets(rounds: Sequence[ValidationRound], season: int, nonnegative: b
     return scores
 
 
-def select_combination(datamodule: Any, model: Any, baselines: Sequence[Any]) -> ForecastCombination:
-    """The subset of network + deployable baselines with the lowest mean MASE over the validation origins (ties: fewer members)."""
+def select_combination(datamodule: Any, model: Any, baselines: Sequence[Any], tolerance: float = 0.02) -> ForecastCombination:
+    """The simplest subset of network + deployable baselines whose mean validation MASE is within ``tolerance`` of the best."""
     statistical = _deployable(baselines)
     nonnegative = bool(getattr(model.hparams, "nonnegative", False))
     rounds = validation_forecasts(datamodule, model, statistical)
     scores = score_subsets(rounds, datamodule.series.season_length, nonnegative)
-    best = min(scores, key=lambda members: (scores[members], len(members)))
+    best_score = min(scores.values())
+    close = [members for members, score in scores.items() if score <= best_score * (1 + tolerance)]
+    best = min(close, key=len)  # scores are in candidate order: the network first among equals
     return ForecastCombination(
         members=best,
         statistical={b.name: b.to_state() for b in statistical},

@@ -77,6 +77,19 @@ def backtest(
     return results
 
 
+def _point_metrics(
+    run: OriginForecasts, point: np.ndarray, season: int, levels: Sequence[float]
+) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Metrics of a point forecast; its quantile loss treats it as the forecast of every quantile (no coverage)."""
+    degenerate = np.repeat(point[..., None], len(levels), axis=-1)
+    overall, rows = forecast_metrics(run.actual, point, run.histories, season, degenerate, levels)
+
+    def drop(scores: dict[str, float]) -> dict[str, float]:
+        return {k: v for k, v in scores.items() if not k.startswith("coverage")}
+
+    return drop(overall), [drop(row) for row in rows]
+
+
 def _keep(metrics: dict[str, float], names: Sequence[str] | None) -> dict[str, float]:
     if not names:
         return metrics
@@ -92,20 +105,26 @@ def evaluate_forecasts(
     primary_metric: str = "mase",
     plot_series: int = 4,
     table_rows: int = 12,
+    selection_tolerance: float = 0.02,
 ) -> Evaluation:
-    """Score model and baselines on the last horizon and the backtest; ``metrics`` limits the names reported."""
+    """Score model and baselines on the last horizon and the backtest; ``metrics`` limits the names reported.
+
+    ``selection_tolerance``: how close to the best validation score the simplest deployed candidate may be.
+    """
     series = datamodule.series
     season = series.season_length
     levels = list(model.quantile_levels.tolist()) if model is not None else []
-    combination = select_combination(datamodule, model, baselines) if model is not None else None
+    combination = select_combination(datamodule, model, baselines, selection_tolerance) if model is not None else None
     datamodule.combination = combination
     runs = backtest(datamodule, model, baselines, combination)
     per_origin = []
     for run in runs:
         origin_scores = {}
         for name, point in run.points.items():
-            q = run.quantiles if name == "model" else None
-            origin_scores[name] = forecast_metrics(run.actual, point, run.histories, season, q, levels)
+            if name == "model" or not levels:
+                origin_scores[name] = forecast_metrics(run.actual, point, run.histories, season, run.quantiles, levels)
+                continue
+            origin_scores[name] = _point_metrics(run, point, season, levels)
         per_origin.append(origin_scores)
     contenders = list(runs[0].points)
     scores: dict[str, dict[str, float]] = {}
@@ -122,7 +141,7 @@ def evaluate_forecasts(
     tables = (
         _series_table(series.ids, per_origin[0], contenders, primary_metric, table_rows),
         _backtest_table(series, runs, per_origin, contenders, primary_metric),
-        *((_selection_table(combination),) if combination is not None else ()),
+        *((_selection_table(combination, selection_tolerance),) if combination is not None else ()),
     )
     _write_forecasts(ctx, datamodule, runs[0], levels)
     notes = _notes(datamodule, scores, levels, baselines)
@@ -164,20 +183,21 @@ def _backtest_table(series: Any, runs: list[OriginForecasts], per_origin: list[d
     )
 
 
-def _selection_table(combination: ForecastCombination, rows: int = 8) -> Table:
+def _selection_table(combination: ForecastCombination, tolerance: float, rows: int = 8) -> Table:
     ranked = sorted(combination.validation_mase.items(), key=lambda kv: kv[1])
     return Table(
         title="Deployed forecaster, chosen on validation (mase)",
         columns=("candidate", "validation mase"),
         rows=tuple((name, round(score, 4)) for name, score in ranked[:rows]),
         caption="Mean MASE over the selection origins at the end of the training part (never the test origins); "
-        f"the best, {combination.label}, is 'model' in every other table and what the bundle serves.",
+        f"the simplest candidate within {tolerance:.0%} of the best, {combination.label}, is 'model' in every other table and "
+        "what the bundle serves.",
     )
 
 
 def _combination_note(combination: ForecastCombination) -> str:
     if combination.members == (NETWORK,):
-        return "'model' is the network alone: it scored best on the validation origins."
+        return "'model' is the network alone: no mean with the statistical models scored clearly better on the validation origins."
     return (
         f"'model' is {combination.label} (chosen on the validation origins; 'network' is the network alone); "
         "its statistical members refit on each history, at predict time too, and its quantiles are the network's, "

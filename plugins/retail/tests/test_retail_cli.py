@@ -41,7 +41,8 @@ def test_sales_forecasting_end_to_end(tmp_path: Path) -> None:
     for name in ("mase", "smape", "wape", "quantile_loss", "coverage_80", "backtest_mase", "backtest_wape"):
         assert name in metrics["metrics"]["model"]
     for baseline in ("seasonal_naive", "exponential_smoothing", "theta"):
-        assert {"mase", "smape", "wape", "backtest_mase"} <= set(metrics["metrics"][baseline])
+        assert {"mase", "smape", "wape", "quantile_loss", "backtest_mase"} <= set(metrics["metrics"][baseline])
+        assert not any(k.startswith("coverage") for k in metrics["metrics"][baseline])
     forecasts = pd.read_csv(run_dir / "forecasts.csv")
     assert len(forecasts) == 6 * 14 and {"model_q0.1", "model_q0.9", "seasonal_naive"} <= set(forecasts.columns)
     assert (run_dir / "figures" / "forecasts.png").is_file()
