@@ -22,7 +22,7 @@ from lepton_core.forecasting import (
     select_combination,
     statistical_model_from_state,
 )
-from lepton_core.forecasting.combination import score_subsets
+from lepton_core.forecasting.combination import score_subsets, simplest_within
 
 HORIZON = 6
 
@@ -102,6 +102,13 @@ def test_the_mean_is_chosen_and_beats_its_parts_when_their_errors_cancel() -> No
     best = min(scores, key=scores.get)
     assert best == ("network", "theta")
     assert scores[best] < 0.01 < min(scores[("network",)], scores[("theta",)], scores[("exponential_smoothing",)])
+
+
+def test_the_simplest_candidate_within_the_tolerance_is_deployed() -> None:
+    scores = {("network",): 0.634, ("theta",): 0.70, ("network", "theta"): 0.628}
+    assert simplest_within(scores, 0.02) == ("network",)
+    assert simplest_within(scores, 0.0) == ("network", "theta")
+    assert simplest_within({("network",): 0.35, ("theta",): 0.66, ("network", "theta"): 0.29}, 0.02) == ("network", "theta")
 
 
 def test_bundle_state_rebuilds_exactly_what_the_backtest_scored() -> None:

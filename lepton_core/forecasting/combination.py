@@ -29,7 +29,7 @@ import numpy as np
 from lepton_core.forecasting.baselines import STATISTICAL_MODELS, statistical_model_from_state
 from lepton_core.forecasting.metrics import forecast_metrics
 
-__all__ = ["NETWORK", "ForecastCombination", "combine_forecasts", "score_subsets", "select_combination", "validation_forecasts"]
+__all__ = ["NETWORK", "ForecastCombination", "combine_forecasts", "score_subsets", "select_combination", "simplest_within", "validation_forecasts"]
 
 NETWORK = "network"
 
@@ -150,15 +150,20 @@ def score_subsets(rounds: Sequence[ValidationRound], season: int, nonnegative: b
     return scores
 
 
+def simplest_within(scores: Mapping[tuple[str, ...], float], tolerance: float) -> tuple[str, ...]:
+    """The subset with the fewest members (the first in candidate order among equals) within ``tolerance`` of the best score."""
+    best_score = min(scores.values())
+    close = [members for members, score in scores.items() if score <= best_score * (1 + tolerance)]
+    return min(close, key=len)
+
+
 def select_combination(datamodule: Any, model: Any, baselines: Sequence[Any], tolerance: float = 0.02) -> ForecastCombination:
     """The simplest subset of network + deployable baselines whose mean validation MASE is within ``tolerance`` of the best."""
     statistical = _deployable(baselines)
     nonnegative = bool(getattr(model.hparams, "nonnegative", False))
     rounds = validation_forecasts(datamodule, model, statistical)
     scores = score_subsets(rounds, datamodule.series.season_length, nonnegative)
-    best_score = min(scores.values())
-    close = [members for members, score in scores.items() if score <= best_score * (1 + tolerance)]
-    best = min(close, key=len)  # scores are in candidate order: the network first among equals
+    best = simplest_within(scores, tolerance)
     return ForecastCombination(
         members=best,
         statistical={b.name: b.to_state() for b in statistical},
