@@ -11,7 +11,10 @@ A forecasting task is mostly config on top of these pieces (see plugins/retail a
   and ``build_windows``.
 - :mod:`.model` — ``GlobalForecaster``: one MLP over all series' lag windows with quantile outputs
   and pinball loss; ``forecast_windows``.
-- :mod:`.baselines` — ``SeasonalNaive`` and ``ExponentialSmoothingBaseline`` (statsmodels).
+- :mod:`.baselines` — ``SeasonalNaive``, ``ExponentialSmoothingBaseline`` and ``ThetaBaseline``
+  (statsmodels), rebuilt from plain JSON by ``statistical_model_from_state``.
+- :mod:`.combination` — ``select_combination``: the deployed forecaster (network, a statistical model or
+  an equal-weight mean of several), chosen on validation origins; ``combine_forecasts``.
 - :mod:`.metrics` — ``forecast_metrics``: MASE, sMAPE, WAPE, weighted quantile loss, coverage;
   per series and overall.
 - :mod:`.evaluation` — ``evaluate_forecasts``: last horizon + backtest, plot, tables, forecasts.csv;
@@ -33,9 +36,12 @@ metrics=["mase", "wape"])``.
 from lepton_core.forecasting.baselines import (
     ExponentialSmoothingBaseline,
     SeasonalNaive,
+    ThetaBaseline,
     seasonal_naive_forecast,
+    statistical_model_from_state,
 )
 from lepton_core.forecasting.calendar import calendar_feature_count, calendar_features
+from lepton_core.forecasting.combination import ForecastCombination, combine_forecasts, select_combination
 from lepton_core.forecasting.evaluation import OriginForecasts, backtest, evaluate_forecasts
 from lepton_core.forecasting.metrics import forecast_metrics, mase_scale
 from lepton_core.forecasting.model import GlobalForecaster, forecast_windows, pinball
@@ -51,6 +57,7 @@ from lepton_core.forecasting.windows import ForecastDataModule, WindowBatch, bui
 
 __all__ = [
     "ExponentialSmoothingBaseline",
+    "ForecastCombination",
     "ForecastDataModule",
     "ForecastPredictor",
     "GlobalForecaster",
@@ -59,11 +66,13 @@ __all__ = [
     "SeasonalNaive",
     "SeriesForecast",
     "SeriesHistory",
+    "ThetaBaseline",
     "WindowBatch",
     "backtest",
     "build_windows",
     "calendar_feature_count",
     "calendar_features",
+    "combine_forecasts",
     "evaluate_forecasts",
     "forecast_metrics",
     "forecast_windows",
@@ -75,4 +84,6 @@ __all__ = [
     "read_table",
     "season_length",
     "seasonal_naive_forecast",
+    "select_combination",
+    "statistical_model_from_state",
 ]

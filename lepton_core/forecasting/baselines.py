@@ -1,8 +1,12 @@
-"""Classical forecasting baselines: seasonal naive and exponential smoothing (statsmodels), per series.
+"""Classical forecasting baselines: seasonal naive, exponential smoothing and theta (statsmodels), per series.
 
-Both follow the core ``Baseline`` protocol: ``fit(datamodule)`` reads the horizon and season length
+All follow the core ``Baseline`` protocol: ``fit(datamodule)`` reads the horizon and season length
 from a :class:`~lepton_core.forecasting.windows.ForecastDataModule`; ``predict(histories)`` takes one
 1-D array of past values per series and returns point forecasts of shape (series, horizon).
+
+They are refitted on every history they are given (cheap), so a bundle that deploys one stores only
+its configuration: ``to_state()`` is plain JSON and :func:`statistical_model_from_state` rebuilds the
+model from it, choosing the class from a fixed table of this module (never a name from the bundle).
 """
 
 from __future__ import annotations
@@ -13,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ExponentialSmoothingBaseline", "SeasonalNaive", "seasonal_naive_forecast"]
+__all__ = [
+    "STATISTICAL_MODELS",
+    "ExponentialSmoothingBaseline",
+    "SeasonalNaive",
+    "ThetaBaseline",
+    "seasonal_naive_forecast",
+    "statistical_model_from_state",
+]
 
 
 def seasonal_naive_forecast(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -43,6 +54,17 @@ class SeasonalNaive:
     def predict(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         """Point forecasts, shape (series, horizon)."""
         return np.stack([seasonal_naive_forecast(h, self.horizon, self.season_length) for h in histories])
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted configuration as plain JSON."""
+        return {"kind": self.name, "horizon": self.horizon, "season_length": self.season_length}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> SeasonalNaive:
+        """Rebuild from :meth:`to_state`."""
+        model = cls(season_length=int(state["season_length"]))
+        model.horizon = int(state["horizon"])
+        return model
 
 
 class ExponentialSmoothingBaseline:
@@ -102,3 +124,106 @@ class ExponentialSmoothingBaseline:
 
         with threadpool_limits(limits=1):
             return np.stack([self._forecast_one(h) for h in histories])
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted configuration as plain JSON."""
+        return {
+            "kind": self.name,
+            "horizon": self.horizon,
+            "season_length": self.season_length,
+            "max_history": self.max_history,
+            "damped_trend": self.damped_trend,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ExponentialSmoothingBaseline:
+        """Rebuild from :meth:`to_state`."""
+        max_history = state.get("max_history")
+        model = cls(int(state["season_length"]), int(max_history) if max_history else None, bool(state["damped_trend"]))
+        model.horizon = int(state["horizon"])
+        return model
+
+
+class ThetaBaseline:
+    """The theta method per series (statsmodels ``ThetaModel``): SES with drift on the deseasonalised series.
+
+    Seasonality is tested and removed (multiplicatively for positive series, else additively) when two
+    seasons are seen. Fitted on the last ``max_history`` points (all when None); a series it cannot fit
+    (under 4 points, constant, or a failed fit) falls back to seasonal naive.
+    """
+
+    name = "theta"
+
+    def __init__(self, season_length: int | None = None, max_history: int | None = None) -> None:
+        self.season_length = season_length
+        self.max_history = max_history
+        self.horizon = 1
+        self.fallbacks = 0
+
+    def fit(self, datamodule: Any) -> ThetaBaseline:
+        """Take the horizon and, unless given, the season length from the data."""
+        self.horizon = int(datamodule.horizon)
+        self.season_length = int(self.season_length or datamodule.series.season_length)
+        return self
+
+    def _forecast_one(self, history: np.ndarray) -> np.ndarray:
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        y = np.asarray(history, dtype=float)
+        if self.max_history:
+            y = y[-self.max_history :]
+        m = self.season_length
+        if len(y) < 4 or not np.any(y != y[0]):
+            return np.full(self.horizon, y[-1] if len(y) else 0.0)
+        seasonal = m > 1 and len(y) >= 2 * m
+        method = "multiplicative" if np.all(y > 0) else "additive"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fitted = ThetaModel(y, period=m if seasonal else 1, deseasonalize=seasonal, method=method).fit()
+                forecast = np.asarray(fitted.forecast(self.horizon), dtype=float)
+        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+            forecast = np.full(self.horizon, np.nan)
+        if not np.all(np.isfinite(forecast)):
+            self.fallbacks += 1
+            return seasonal_naive_forecast(y, self.horizon, m)
+        return forecast
+
+    def predict(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        """Point forecasts, shape (series, horizon); BLAS on one thread."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return np.stack([self._forecast_one(h) for h in histories])
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted configuration as plain JSON."""
+        return {"kind": self.name, "horizon": self.horizon, "season_length": self.season_length, "max_history": self.max_history}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ThetaBaseline:
+        """Rebuild from :meth:`to_state`."""
+        max_history = state.get("max_history")
+        model = cls(int(state["season_length"]), int(max_history) if max_history else None)
+        model.horizon = int(state["horizon"])
+        return model
+
+
+STATISTICAL_MODELS: dict[str, type] = {
+    SeasonalNaive.name: SeasonalNaive,
+    ExponentialSmoothingBaseline.name: ExponentialSmoothingBaseline,
+    ThetaBaseline.name: ThetaBaseline,
+}
+
+
+def statistical_model_from_state(state: dict[str, Any]) -> SeasonalNaive | ExponentialSmoothingBaseline | ThetaBaseline:
+    """Rebuild a statistical model from its ``to_state()``; an unknown kind is a BundleError."""
+    from lepton_core.errors import BundleError
+
+    kind = state.get("kind") if isinstance(state, dict) else None
+    if kind not in STATISTICAL_MODELS:
+        raise BundleError(
+            f"the bundle's forecast combination names an unknown statistical model {kind!r}",
+            f"rebuild the bundle with this version of lepton-core (known: {', '.join(STATISTICAL_MODELS)})",
+        )
+    return STATISTICAL_MODELS[kind].from_state(state)

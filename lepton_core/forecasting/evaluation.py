@@ -1,9 +1,13 @@
 """Last-horizon evaluation and rolling-origin backtest of a global forecaster beside per-series baselines.
 
 :func:`evaluate_forecasts` is a whole ``lepton_evaluate`` for a task built on
-:class:`~lepton_core.forecasting.windows.ForecastDataModule`: at every backtest origin (the model is
-trained once, on data before the first origin; baselines refit on each history) it forecasts every
-series, scores model and baselines (:mod:`lepton_core.forecasting.metrics`), and returns an
+:class:`~lepton_core.forecasting.windows.ForecastDataModule`. It first chooses the deployed forecaster
+on the validation origins (:func:`~lepton_core.forecasting.combination.select_combination`: the
+network, a statistical model, or a mean of several) and records it on the datamodule for the bundle.
+Then at every backtest origin (the network is trained once, on data before the first origin;
+statistical models refit on each history) it forecasts every series, scores ``model`` (the deployed
+forecaster), ``network`` (the network alone, when the deployed forecaster is not just the network)
+and the baselines (:mod:`lepton_core.forecasting.metrics`), and returns an
 ``Evaluation`` whose metrics are those of the last horizon plus ``backtest_<metric>`` means over all
 origins, with a plot of history / forecast / interval for a few series, a per-series table, a backtest
 table, and ``forecasts.csv`` (last-horizon quantiles) in the run directory.
@@ -18,6 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lepton_core.forecasting.combination import (
+    NETWORK,
+    ForecastCombination,
+    combine_forecasts,
+    select_combination,
+)
 from lepton_core.forecasting.metrics import forecast_metrics
 from lepton_core.forecasting.model import forecast_windows
 from lepton_core.forecasting.plots import forecast_plot
@@ -38,8 +48,13 @@ class OriginForecasts:
     quantiles: np.ndarray | None
 
 
-def backtest(datamodule: Any, model: Any, baselines: Sequence[Any]) -> list[OriginForecasts]:
-    """Forecast all series at each backtest origin (last horizon first) with the model and every baseline."""
+def backtest(
+    datamodule: Any, model: Any, baselines: Sequence[Any], combination: ForecastCombination | None = None
+) -> list[OriginForecasts]:
+    """Forecast all series at each backtest origin (last horizon first) with the model and every baseline.
+
+    With a ``combination``, ``model`` is the combination (its quantiles too) and ``network`` the network alone.
+    """
     results = []
     for k in range(datamodule.backtest_windows):
         origins = [o[k : k + 1] for o in datamodule.test_origins]
@@ -52,10 +67,27 @@ def backtest(datamodule: Any, model: Any, baselines: Sequence[Any]) -> list[Orig
             points["model"] = quantiles[..., model.median_index]
         for baseline in baselines:
             points[baseline.name] = np.asarray(baseline.predict(histories), dtype=float)
+        if combination is not None and combination.members != (NETWORK,):
+            points[NETWORK] = points["model"]
+            quantiles = combine_forecasts(combination, quantiles, model.median_index, points)
+            points["model"] = quantiles[..., model.median_index]
         results.append(
             OriginForecasts(np.array([int(o[0]) for o in origins]), batch.target.numpy().astype(float), histories, points, quantiles)
         )
     return results
+
+
+def _point_metrics(
+    run: OriginForecasts, point: np.ndarray, season: int, levels: Sequence[float]
+) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Metrics of a point forecast; its quantile loss treats it as the forecast of every quantile (no coverage)."""
+    degenerate = np.repeat(point[..., None], len(levels), axis=-1)
+    overall, rows = forecast_metrics(run.actual, point, run.histories, season, degenerate, levels)
+
+    def drop(scores: dict[str, float]) -> dict[str, float]:
+        return {k: v for k, v in scores.items() if not k.startswith("coverage")}
+
+    return drop(overall), [drop(row) for row in rows]
 
 
 def _keep(metrics: dict[str, float], names: Sequence[str] | None) -> dict[str, float]:
@@ -73,18 +105,26 @@ def evaluate_forecasts(
     primary_metric: str = "mase",
     plot_series: int = 4,
     table_rows: int = 12,
+    selection_tolerance: float = 0.02,
 ) -> Evaluation:
-    """Score model and baselines on the last horizon and the backtest; ``metrics`` limits the names reported."""
+    """Score model and baselines on the last horizon and the backtest; ``metrics`` limits the names reported.
+
+    ``selection_tolerance``: how close to the best validation score the simplest deployed candidate may be.
+    """
     series = datamodule.series
     season = series.season_length
     levels = list(model.quantile_levels.tolist()) if model is not None else []
-    runs = backtest(datamodule, model, baselines)
+    combination = select_combination(datamodule, model, baselines, selection_tolerance) if model is not None else None
+    datamodule.combination = combination
+    runs = backtest(datamodule, model, baselines, combination)
     per_origin = []
     for run in runs:
         origin_scores = {}
         for name, point in run.points.items():
-            q = run.quantiles if name == "model" else None
-            origin_scores[name] = forecast_metrics(run.actual, point, run.histories, season, q, levels)
+            if name == "model" or not levels:
+                origin_scores[name] = forecast_metrics(run.actual, point, run.histories, season, run.quantiles, levels)
+                continue
+            origin_scores[name] = _point_metrics(run, point, season, levels)
         per_origin.append(origin_scores)
     contenders = list(runs[0].points)
     scores: dict[str, dict[str, float]] = {}
@@ -98,9 +138,15 @@ def evaluate_forecasts(
     figures = (
         forecast_plot(ctx, datamodule, runs[0], levels, count=plot_series),
     )
-    tables = (_series_table(series.ids, per_origin[0], contenders, primary_metric, table_rows), _backtest_table(series, runs, per_origin, contenders, primary_metric))
+    tables = (
+        _series_table(series.ids, per_origin[0], contenders, primary_metric, table_rows),
+        _backtest_table(series, runs, per_origin, contenders, primary_metric),
+        *((_selection_table(combination, selection_tolerance),) if combination is not None else ()),
+    )
     _write_forecasts(ctx, datamodule, runs[0], levels)
     notes = _notes(datamodule, scores, levels, baselines)
+    if combination is not None:
+        notes.insert(0, _combination_note(combination))
     return Evaluation(
         metrics=scores,
         primary_metric=primary_metric,
@@ -137,6 +183,28 @@ def _backtest_table(series: Any, runs: list[OriginForecasts], per_origin: list[d
     )
 
 
+def _selection_table(combination: ForecastCombination, tolerance: float, rows: int = 8) -> Table:
+    ranked = sorted(combination.validation_mase.items(), key=lambda kv: kv[1])
+    return Table(
+        title="Deployed forecaster, chosen on validation (mase)",
+        columns=("candidate", "validation mase"),
+        rows=tuple((name, round(score, 4)) for name, score in ranked[:rows]),
+        caption="Mean MASE over the selection origins at the end of the training part (never the test origins); "
+        f"the simplest candidate within {tolerance:.0%} of the best, {combination.label}, is 'model' in every other table and "
+        "what the bundle serves.",
+    )
+
+
+def _combination_note(combination: ForecastCombination) -> str:
+    if combination.members == (NETWORK,):
+        return "'model' is the network alone: no mean with the statistical models scored clearly better on the validation origins."
+    return (
+        f"'model' is {combination.label} (chosen on the validation origins; 'network' is the network alone); "
+        "its statistical members refit on each history, at predict time too, and its quantiles are the network's, "
+        "recentred on the combined forecast."
+    )
+
+
 def _write_forecasts(ctx: RunContext, datamodule: Any, run: OriginForecasts, levels: Sequence[float]) -> None:
     from lepton_core.atomic import atomic_write_text
 
@@ -168,7 +236,7 @@ def _notes(datamodule: Any, scores: dict[str, dict[str, float]], levels: Sequenc
         notes.append(f"{len(series.dropped)} series shorter than the horizon and backtest need were dropped: {', '.join(series.dropped[:5])}.")
     if series.filled_points:
         notes.append(f"{series.filled_points} missing points were filled by the data.missing={datamodule.missing} rule.")
-    fallbacks = sum(getattr(b, "fallbacks", 0) for b in baselines)
-    if fallbacks:
-        notes.append(f"Exponential smoothing failed to fit {fallbacks} histories and used seasonal naive for them.")
+    for baseline in baselines:
+        if getattr(baseline, "fallbacks", 0):
+            notes.append(f"{baseline.name} failed to fit {baseline.fallbacks} histories and used seasonal naive for them.")
     return notes

@@ -5,7 +5,8 @@
   scale is zero (constant or all-zero history) get NaN and are left out of the overall mean.
 - ``smape``: mean of 200·|e| / (|y| + |ŷ|) in percent (0 where both are zero), over all points.
 - ``wape``: Σ|e| / Σ|y| (pooled over all series overall; NaN for a series whose actuals are all zero).
-- ``quantile_loss``: weighted quantile loss, the mean over levels of 2·Σ pinball / Σ|y|.
+- ``quantile_loss``: weighted quantile loss, the mean over levels of 2·Σ pinball / Σ|y| (the evaluation
+  scores a point forecast, such as a baseline's, as the same value at every level).
 - ``coverage_<p>``: share of actuals inside the outermost quantiles (nominal ``p`` %), e.g. coverage_80
   for the 0.1 and 0.9 quantiles.
 """

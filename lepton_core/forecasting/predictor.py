@@ -5,6 +5,11 @@ oldest first; the last ``input_size`` points are used, a shorter history is padd
 ``covariates``: for each covariate the bundle was trained with, ``len(y) + horizon`` values (history,
 then the known future). Output: ``ds`` of the forecast steps, ``forecast`` (the 0.5 quantile) and
 ``quantiles`` ({"0.1": [...], "0.9": [...]}).
+
+When the run deployed a combination (state ``combination``, see
+:mod:`lepton_core.forecasting.combination`), its statistical members are refitted on the history sent
+and combined with the network exactly as the run evaluated them; send at least the state's
+``combination.history`` points (the bundle's input example has them) to get the run's forecasts.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from lepton_core.deploy.predictor import Predictor
 from lepton_core.errors import DataError
 from lepton_core.forecasting.calendar import calendar_features
+from lepton_core.forecasting.combination import NETWORK, ForecastCombination, combine_forecasts
 from lepton_core.forecasting.series import format_timestamp
 from lepton_core.hooks.specs import DeployContext
 
@@ -69,6 +75,9 @@ class ForecastPredictor(Predictor):
         self.covariate_std = np.asarray(state["covariate_std"], dtype=float)
         self.levels = [float(q) for q in module.quantile_levels.tolist()]
         self.median_index = self.levels.index(0.5)
+        combination = state.get("combination")
+        self.combination = ForecastCombination.from_state(combination) if combination else None
+        self.statistical = self.combination.statistical_models() if self.combination else {}
 
     @classmethod
     def from_context(cls, ctx: DeployContext) -> ForecastPredictor:
@@ -124,6 +133,10 @@ class ForecastPredictor(Predictor):
 
     def postprocess(self, outputs: Any, items: Sequence[SeriesHistory]) -> list[dict[str, Any]]:
         values = torch.as_tensor(outputs).float().cpu().numpy()
+        if self.combination is not None and self.combination.members != (NETWORK,):
+            histories = [np.asarray(item.y, dtype=float) for item in items]
+            points = {name: model.predict(histories) for name, model in self.statistical.items()}
+            values = combine_forecasts(self.combination, values.astype(np.float64), self.median_index, points)
         results = []
         for index, (item, forecast) in enumerate(zip(items, values)):
             stamps = self._future_stamps(item, index)

@@ -11,7 +11,10 @@ Origins of a series of length ``T`` (``H`` = horizon, ``n`` = backtest windows, 
 
 - test (backtest): ``T - H - k*s`` for ``k = 0..n-1``; ``k = 0`` is the last-horizon evaluation;
 - validation: the ``H`` origins whose targets end just before the first test origin;
-- training: every origin whose targets end before the first validation target.
+- training: every origin whose targets end before the first validation target;
+- selection (:meth:`ForecastDataModule.selection_origins`): ``selection_windows`` of the validation
+  origins, the last one first, spread over the validation span; the deployed combination of network and
+  statistical models is chosen there (:mod:`lepton_core.forecasting.combination`), never on a test origin.
 
 So a series needs ``4H + (n-1)s`` points at least (one training window, its validation and the
 backtest); :class:`ForecastDataModule` raises a DataError naming the series and the limit otherwise
@@ -138,6 +141,7 @@ class ForecastDataModule(L.LightningDataModule):
         max_train_windows: int | None = None,
         min_steps_per_epoch: int = 50,
         seed: int = 0,
+        selection_windows: int = 3,
     ) -> None:
         super().__init__()
         if int(horizon) < 1 or int(input_size) < 1:
@@ -155,7 +159,12 @@ class ForecastDataModule(L.LightningDataModule):
         self.backtest_step = int(backtest_step or horizon)
         self.batch_size, self.max_train_windows, self.seed = int(batch_size), max_train_windows, int(seed)
         self.min_steps_per_epoch = int(min_steps_per_epoch)
+        if int(selection_windows) < 1:
+            raise ConfigError(f"data.selection_windows={selection_windows} must be at least 1", "use 1 or more")
+        self.selection_windows = int(selection_windows)
         self.series: PreparedSeries | None = None
+        # the deployed forecaster, set by evaluate_forecasts once chosen on validation; exported with the state
+        self.combination: Any = None
 
     # ----------------------------------------------------------------------------------- loading
 
@@ -183,6 +192,7 @@ class ForecastDataModule(L.LightningDataModule):
             length_hint=f"lower task.horizon (now {self.horizon}) or data.backtest_windows (now {self.backtest_windows})",
         )
         self.test_origins, val_origins, train_origins = [], [], []
+        self.val_origins = val_origins
         for y in self.series.values:
             first_test = len(y) - self.horizon - (self.backtest_windows - 1) * self.backtest_step
             val_start = first_test - 2 * self.horizon + 1
@@ -208,6 +218,18 @@ class ForecastDataModule(L.LightningDataModule):
         rng = np.random.default_rng(self.seed)
         keep = self.max_train_windows / total
         return [np.sort(o[rng.random(o.size) < keep]) for o in origins]
+
+    def selection_origins(self) -> list[np.ndarray]:
+        """Per series, ``selection_windows`` validation origins (the last first, spaced over the validation span)."""
+        step = max(1, self.horizon // self.selection_windows)
+        picked = []
+        for origins in self.val_origins:
+            if origins.size == 0:
+                picked.append(origins)
+                continue
+            candidates = origins[-1] - step * np.arange(self.selection_windows)
+            picked.append(candidates[candidates >= origins[0]])
+        return picked
 
     def windows(self, origins: Sequence[np.ndarray]) -> WindowBatch:
         """Windows of every series at the given origins (one array per series)."""
@@ -254,8 +276,10 @@ class ForecastDataModule(L.LightningDataModule):
         }
 
     def export_state(self) -> dict[str, Any]:
-        """What the predictor needs to rebuild inputs from a raw history."""
+        """What the predictor needs to rebuild inputs from a raw history (and the deployed combination, once chosen)."""
+        combination = {"combination": self.combination.to_state()} if self.combination is not None else {}
         return {
+            **combination,
             "freq": self.series.freq,
             "input_size": self.input_size,
             "horizon": self.horizon,
@@ -265,15 +289,38 @@ class ForecastDataModule(L.LightningDataModule):
             "season_length": self.series.season_length,
         }
 
-    def input_example(self, count: int = 2) -> list[dict[str, Any]]:
-        """Made-up histories of ``input_size`` points on the first series' calendar (never a real series): each
-        the seasonal profile of a series' history before its first test origin (the mean per position in the
-        season, over every season) and covariates at their training mean."""
-        examples = []
-        season = max(1, int(self.series.season_length or 1))
+    def history_items(self, count: int = 2) -> list[dict[str, Any]]:
+        """The predictor's inputs for the first ``count`` series at their first test origin: their real histories
+        (as long as the deployed models read). For parity checks against the backtest; never stored in a bundle."""
+        items = []
+        needed = self.combination.history_needed if self.combination is not None else 0
         for index in range(min(count, len(self.series.ids))):
             origin = int(self.test_origins[index][0])
-            start = max(0, origin - self.input_size)
+            start = 0 if needed is None else max(0, origin - max(self.input_size, needed))
+            covariates = self.series.covariates[index]
+            items.append(
+                {
+                    "unique_id": self.series.ids[index],
+                    "ds": [format_timestamp(t) for t in self.series.timestamps(index)[start:origin]],
+                    "y": [float(v) for v in self.series.values[index][start:origin]],
+                    "covariates": {
+                        name: [float(v) for v in covariates[start : origin + self.horizon, j]]
+                        for j, name in enumerate(self.covariate_names)
+                    },
+                }
+            )
+        return items
+
+    def input_example(self, count: int = 2) -> list[dict[str, Any]]:
+        """Made-up histories on the first series' calendar (never a real series): each the seasonal profile of a
+        series' history before its first test origin (the mean per position in the season) with covariates at
+        their training mean, ``input_size`` points long, or as many as the deployed statistical models read."""
+        examples = []
+        season = max(1, int(self.series.season_length or 1))
+        needed = self.combination.history_needed if self.combination is not None else 0
+        for index in range(min(count, len(self.series.ids))):
+            origin = int(self.test_origins[index][0])
+            start = 0 if needed is None else max(0, origin - max(self.input_size, needed))
             history = np.asarray(self.series.values[index][:origin], dtype=np.float64)
             phases = np.arange(history.size) % season
             profile = [float(np.nanmean(history[phases == p])) if (phases == p).any() else 0.0 for p in range(season)]

@@ -68,6 +68,8 @@ def test_demand_forecasting_end_to_end(tmp_path: Path) -> None:
     run_dir = _ok(run_lepton(args, tmp_path), tmp_path, "demand_forecasting")
     metrics = json.loads((run_dir / "metrics.json").read_text())["metrics"]
     assert {"mase", "wape"} <= set(metrics["seasonal_naive"])
+    assert {"exponential_smoothing", "theta"} <= set(metrics)
+    assert {"mase", "smape", "wape", "quantile_loss", "coverage_80"} <= set(metrics["model"])
 
 
 def test_eta_out_of_range_coordinates_are_refused(tmp_path: Path) -> None:

@@ -15,8 +15,12 @@ def lepton_describe() -> PluginInfo:
         version="0.1.0",
         summary="Retail: sales forecasting with quantiles across many series, and product recommendation.",
         tasks=(
-            TaskInfo("sales_forecasting", "Global neural forecaster (quantiles) for store x item sales, vs seasonal naive and ETS.",
-                     "lepton_core.forecasting:ForecastPredictor"),
+            TaskInfo(
+                "sales_forecasting",
+                "Global neural forecaster (quantiles) for store x item sales, or its mean with ETS / theta when that "
+                "wins on validation; vs seasonal naive, ETS and theta.",
+                "lepton_core.forecasting:ForecastPredictor",
+            ),
             TaskInfo("recommendation", "Implicit-feedback matrix factorisation (BPR): top-K unseen items per user, vs popularity.",
                      "lepton_retail.recommendation.predictor:RecommendationPredictor"),
         ),

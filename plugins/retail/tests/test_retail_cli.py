@@ -17,6 +17,7 @@ from lepton_core.testing.cli import latest_run, run_lepton
 SMALL_SALES = [
     "debug=smoke", "data.demo.n_stores=2", "data.demo.n_items=3", "data.demo.n_days=150",
     "model.n_members=2", "model.hidden=32", "baselines.exponential_smoothing.max_history=60",
+    "baselines.theta.max_history=60",
 ]
 SMALL_INTERACTIONS = ["debug=smoke", "data.demo.n_users=150", "data.demo.n_items=60"]
 
@@ -35,9 +36,13 @@ def test_sales_forecasting_end_to_end(tmp_path: Path) -> None:
     run_dir = latest_run(tmp_path, "retail", "sales_forecasting")
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["primary_metric"] == "mase" and not metrics["greater_is_better"]
-    assert set(metrics["metrics"]) == {"model", "seasonal_naive", "exponential_smoothing"}
+    assert {"model", "seasonal_naive", "exponential_smoothing", "theta"} <= set(metrics["metrics"]) <= {
+        "model", "seasonal_naive", "exponential_smoothing", "theta", "network"}
     for name in ("mase", "smape", "wape", "quantile_loss", "coverage_80", "backtest_mase", "backtest_wape"):
         assert name in metrics["metrics"]["model"]
+    for baseline in ("seasonal_naive", "exponential_smoothing", "theta"):
+        assert {"mase", "smape", "wape", "quantile_loss", "backtest_mase"} <= set(metrics["metrics"][baseline])
+        assert not any(k.startswith("coverage") for k in metrics["metrics"][baseline])
     forecasts = pd.read_csv(run_dir / "forecasts.csv")
     assert len(forecasts) == 6 * 14 and {"model_q0.1", "model_q0.9", "seasonal_naive"} <= set(forecasts.columns)
     assert (run_dir / "figures" / "forecasts.png").is_file()
@@ -47,6 +52,9 @@ def test_sales_forecasting_end_to_end(tmp_path: Path) -> None:
     assert len(first["forecast"]) == 14 and len(first["ds"]) == 14 and set(first["quantiles"]) == {"0.1", "0.5", "0.9"}
     assert all(lo <= mid <= hi for lo, mid, hi in zip(*(first["quantiles"][q] for q in ("0.1", "0.5", "0.9"))))
     assert min(first["quantiles"]["0.1"]) >= 0
+    # the example is made up (no real series in a bundle); tests/test_forecast_combination.py checks that the
+    # bundle's state answers exactly what the backtest scored on real histories
+    assert first["unique_id"] == "example-1"
 
 
 def test_sales_forecasting_on_a_user_csv_without_covariates(tmp_path: Path) -> None:

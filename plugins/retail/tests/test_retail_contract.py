@@ -10,7 +10,8 @@ from lepton_core.testing import check_plugin, task_names
 
 SIZES = {
     "sales_forecasting": ["data.demo.n_stores=2", "data.demo.n_items=2", "data.demo.n_days=120", "model.n_members=2",
-                          "model.hidden=32", "baselines.exponential_smoothing.max_history=60"],
+                          "model.hidden=32", "baselines.exponential_smoothing.max_history=60",
+                          "baselines.theta.max_history=60"],
     "recommendation": ["data.demo.n_users=150", "data.demo.n_items=60"],
 }
 
