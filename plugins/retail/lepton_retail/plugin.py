@@ -16,7 +16,7 @@ def lepton_describe() -> PluginInfo:
         summary="Retail: sales forecasting with quantiles across many series, and product recommendation.",
         tasks=(
             TaskInfo("sales_forecasting", "Global neural forecaster (quantiles) for store x item sales, vs seasonal naive and ETS."),
-            TaskInfo("recommendation", "Implicit-feedback matrix factorisation (BPR): top-K unseen items per user, vs popularity."),
+            TaskInfo("recommendation", "Implicit-feedback factor model (sampled softmax): top-K unseen items per user, vs popularity, BPR-MF, LightGCN."),
         ),
         default_task="sales_forecasting",
         config_package="lepton_retail.configs",
@@ -25,19 +25,20 @@ def lepton_describe() -> PluginInfo:
 
 @hookimpl
 def lepton_build_model(ctx: RunContext, datamodule: Any) -> Any:
-    """Recommendation: the factor model, with popularity and seen items stored for serving (forecasting: default)."""
+    """Recommendation: the factor model on the training graph, with popularity and seen items stored for serving."""
     if ctx.task != "recommendation":
         return None
     from hydra.utils import instantiate
 
     model = instantiate(ctx.cfg.model, _convert_="all", **datamodule.model_kwargs())
     model.set_catalogue(datamodule.item_counts, datamodule.seen_all)
+    model.set_training_graph(*datamodule.train_pairs)
     return model
 
 
 @hookimpl
 def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
-    """Forecasts: last horizon + rolling-origin backtest; recommendation: full-ranking HR@K / NDCG@K."""
+    """Forecasts: last horizon + rolling-origin backtest; recommendation: full-ranking NDCG@K / HR@K / Recall."""
     if ctx.task == "recommendation":
         from lepton_retail.recommendation.evaluation import evaluate_recommender
 
