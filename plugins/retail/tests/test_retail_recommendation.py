@@ -46,6 +46,14 @@ def test_movielens_ratings_dat_layout(tmp_path: Path) -> None:
     assert len(normalise_interactions(read_interactions(path))) == 6
 
 
+def test_recbole_inter_layout(tmp_path: Path) -> None:
+    path = tmp_path / "ml-100k.inter"
+    header = "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+    path.write_text(header + "\n".join("\t".join(map(str, row)) for row in ROWS) + "\n")
+    frame = normalise_interactions(read_interactions(path))
+    assert frame[frame.user == "1"]["item"].tolist() == ["10", "12", "11"]
+
+
 def test_movielens_u_data_through_the_datamodule(tmp_path: Path) -> None:
     frame = make_interactions(n_users=120, n_items=50, seed=4)
     (tmp_path / "u.data").write_text(frame.to_csv(sep="\t", header=False, index=False))

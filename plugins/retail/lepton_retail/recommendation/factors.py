@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -23,12 +24,15 @@ def interaction_graph(users: np.ndarray, items: np.ndarray, n_users: int, n_item
     degree = np.asarray(adjacency.sum(1)).ravel()
     scale = sp.diags(np.where(degree > 0, degree, 1.0) ** -0.5)
     normalised = (scale @ adjacency @ scale).tocsr().astype(np.float32)
-    return torch.sparse_csr_tensor(
-        torch.from_numpy(normalised.indptr.astype(np.int64)),
-        torch.from_numpy(normalised.indices.astype(np.int64)),
-        torch.from_numpy(normalised.data),
-        size=normalised.shape,
-    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Sparse CSR tensor support is in beta.*")
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(normalised.indptr.astype(np.int64)),
+            torch.from_numpy(normalised.indices.astype(np.int64)),
+            torch.from_numpy(normalised.data),
+            size=normalised.shape,
+            check_invariants=True,
+        )
 
 
 class _SymmetricSparseProduct(torch.autograd.Function):
@@ -53,14 +57,24 @@ def propagate(graph: torch.Tensor, embeddings: torch.Tensor, layers: int) -> tor
     return total / (layers + 1)
 
 
-def bpr_loss(users: torch.Tensor, positives: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
-    """Bayesian personalised ranking: -log sigmoid(u.p - u.n), one negative row per positive (shape (batch, dim))."""
-    return -nn.functional.logsigmoid((users * positives).sum(1) - (users * negatives).sum(1)).mean()
+def bpr_loss(users: torch.Tensor, positives: torch.Tensor, negatives: torch.Tensor, offset: torch.Tensor | float = 0.0) -> torch.Tensor:
+    """Bayesian personalised ranking: -log sigmoid(u.p - u.n + offset), one negative row per positive (shape (batch, dim))."""
+    return -nn.functional.logsigmoid((users * positives).sum(1) - (users * negatives).sum(1) + offset).mean()
 
 
-def sampled_softmax_loss(users: torch.Tensor, positives: torch.Tensor, negatives: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Cross-entropy of each positive against ``negatives`` shared by the batch, on cosine similarity / temperature."""
-    users = nn.functional.normalize(users, dim=1)
+def sampled_softmax_loss(
+    users: torch.Tensor,
+    positives: torch.Tensor,
+    negatives: torch.Tensor,
+    temperature: float,
+    positive_bias: torch.Tensor | None = None,
+    negative_bias: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Cross-entropy of each positive against ``negatives`` shared by the batch, on cosine / temperature (+ item bias)."""
+    users = nn.functional.normalize(users, dim=1) / temperature
     positive = (users * nn.functional.normalize(positives, dim=1)).sum(1, keepdim=True)
-    logits = torch.cat([positive, users @ nn.functional.normalize(negatives, dim=1).T], dim=1) / temperature
+    negative = users @ nn.functional.normalize(negatives, dim=1).T
+    if positive_bias is not None and negative_bias is not None:
+        positive, negative = positive + positive_bias.view(-1, 1), negative + negative_bias.view(1, -1)
+    logits = torch.cat([positive, negative], dim=1)
     return nn.functional.cross_entropy(logits, torch.zeros(len(users), dtype=torch.long, device=users.device))

@@ -30,8 +30,9 @@ class FactorRecommender(L.LightningModule):
     """User and item embeddings of size ``hidden``, propagated over the training graph for ``layers`` steps.
 
     ``loss="softmax"``: each positive competes with ``n_negatives`` uniformly sampled items shared by the
-    batch, on cosine similarity / ``temperature`` (scores are cosines then); ``loss="bpr"``: one sampled
-    negative per positive, dot-product scores. ``weight_decay`` is the L2 penalty on the embeddings of a batch.
+    batch, on cosine similarity / ``temperature``; ``loss="bpr"``: one sampled negative per positive, on dot
+    products. ``item_bias`` adds a learned per-item term (how much popularity explains). ``weight_decay`` is
+    the L2 penalty on the embeddings of a batch.
     """
 
     def __init__(
@@ -44,6 +45,7 @@ class FactorRecommender(L.LightningModule):
         loss: str = "softmax",
         n_negatives: int = 256,
         temperature: float = 0.2,
+        item_bias: bool = True,
         lr: float = 0.01,
         weight_decay: float = 1e-4,
         k: int = 10,
@@ -56,6 +58,8 @@ class FactorRecommender(L.LightningModule):
         self.save_hyperparameters()
         self.embeddings = nn.Embedding(n_users + n_items, hidden)
         nn.init.normal_(self.embeddings.weight, std=0.1)
+        if item_bias:
+            self.item_bias = nn.Parameter(torch.zeros(n_items))
         self.register_buffer("popularity", torch.zeros(n_items))
         self.register_buffer("seen_indptr", torch.zeros(n_users + 1, dtype=torch.long))
         self.register_buffer("seen_indices", torch.zeros(n_seen, dtype=torch.long))
@@ -88,15 +92,19 @@ class FactorRecommender(L.LightningModule):
             self.graph = self.graph.to(self.device)
         return propagate(self.graph, self.embeddings.weight, self.hparams.layers)
 
-    def _serving_vectors(self) -> torch.Tensor:
-        vectors = self.vectors if self.hparams.layers > 0 else self.embeddings.weight
-        return nn.functional.normalize(vectors, dim=1) if self.hparams.loss == "softmax" else vectors
+    def _bias(self, items: torch.Tensor) -> torch.Tensor | None:
+        return self.item_bias[items] if self.hparams.item_bias else None
 
     def scores(self, users: torch.Tensor) -> torch.Tensor:
-        """Scores of every item for each user, shape (batch, n_items)."""
-        vectors = self._serving_vectors()
+        """Scores of every item for each user, shape (batch, n_items): the training logits."""
+        vectors = self.vectors if self.hparams.layers > 0 else self.embeddings.weight
         n_users = self.hparams.n_users
-        return vectors[users] @ vectors[n_users:].T
+        user, item = vectors[users], vectors[n_users:]
+        if self.hparams.loss == "softmax":
+            user = nn.functional.normalize(user, dim=1) / self.hparams.temperature
+            item = nn.functional.normalize(item, dim=1)
+        scores = user @ item.T
+        return scores + self.item_bias if self.hparams.item_bias else scores
 
     def forward(self, users: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
         """Scores (batch, n_items): factor scores for known users, popularity for unknown ones (known = 0)."""
@@ -109,10 +117,14 @@ class FactorRecommender(L.LightningModule):
         vectors = self._propagated()
         if self.hparams.loss == "softmax":
             negatives = torch.randint(0, n_items, (self.hparams.n_negatives,), device=users.device)
-            loss = sampled_softmax_loss(vectors[users], vectors[n_users + positives], vectors[n_users + negatives], self.hparams.temperature)
+            loss = sampled_softmax_loss(
+                vectors[users], vectors[n_users + positives], vectors[n_users + negatives], self.hparams.temperature,
+                self._bias(positives), self._bias(negatives),
+            )
         else:
             negatives = torch.randint(0, n_items, (len(users),), device=users.device)
-            loss = bpr_loss(vectors[users], vectors[n_users + positives], vectors[n_users + negatives])
+            offset = self.item_bias[positives] - self.item_bias[negatives] if self.hparams.item_bias else 0.0
+            loss = bpr_loss(vectors[users], vectors[n_users + positives], vectors[n_users + negatives], offset)
         ego = self.embeddings.weight
         l2 = (ego[users].pow(2).sum() + ego[n_users + positives].pow(2).sum() + ego[n_users + negatives].pow(2).sum()) / len(users)
         self.log("train_loss", loss, prog_bar=True)
