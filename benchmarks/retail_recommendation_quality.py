@@ -28,7 +28,7 @@ from pathlib import Path
 from lepton_core.testing.cli import latest_run, run_lepton
 
 SKEWS = (0.5, 1.0, 1.5)
-METRICS = ("ndcg_at_10", "hr_at_10", "recall_at_20", "mrr", "catalog_coverage_at_10")
+METRICS = {"ndcg_at_10": "ndcg@10", "hr_at_10": "hr@10", "recall_at_20": "recall@20", "mrr": "mrr", "catalog_coverage_at_10": "coverage@10"}
 
 
 def movielens_100k() -> Path | None:
@@ -53,9 +53,9 @@ def run_setting(title: str, overrides: list[str], tmp: Path) -> None:
     metrics, data = result["metrics"], result["data"]
     best = max(m["ndcg_at_10"] for name, m in metrics.items() if name != "model")
     print(f"\n== {title}  ({data['users']} users x {data['items']} items, {data['interactions']} interactions; {seconds:.0f} s wall)")
-    print(f"{'contender':<12}" + "".join(f"{name:>24}" for name in METRICS) + f"{'ndcg vs best baseline':>24}")
+    print(f"{'contender':<12}" + "".join(f"{label:>12}" for label in METRICS.values()) + f"{'ndcg vs best baseline':>23}")
     for name, values in metrics.items():
-        print(f"{name:<12}" + "".join(f"{values[m]:>24.4f}" for m in METRICS) + f"{values['ndcg_at_10'] / best:>24.2f}")
+        print(f"{name:<12}" + "".join(f"{values[m]:>12.4f}" for m in METRICS) + f"{values['ndcg_at_10'] / best:>23.2f}")
     verdict = "beats" if not result["baseline_wins"] else "does NOT beat"
     print(f"model {verdict} the best baseline ({result['best_baseline']}) on {result['primary_metric']}; "
           f"train {result['timings_s']['train']:.0f} s, baselines {result['timings_s']['baseline']:.0f} s")
