@@ -21,8 +21,12 @@ def lepton_describe() -> PluginInfo:
                 "wins on validation; vs seasonal naive, ETS and theta.",
                 "lepton_core.forecasting:ForecastPredictor",
             ),
-            TaskInfo("recommendation", "Implicit-feedback matrix factorisation (BPR): top-K unseen items per user, vs popularity.",
-                     "lepton_retail.recommendation.predictor:RecommendationPredictor"),
+            TaskInfo(
+                "recommendation",
+                "Implicit-feedback factor model (sampled softmax): top-K unseen items per user, vs popularity, "
+                "BPR-MF, LightGCN.",
+                "lepton_retail.recommendation.predictor:RecommendationPredictor",
+            ),
         ),
         default_task="sales_forecasting",
         config_package="lepton_retail.configs",
@@ -31,19 +35,20 @@ def lepton_describe() -> PluginInfo:
 
 @hookimpl
 def lepton_build_model(ctx: RunContext, datamodule: Any) -> Any:
-    """Recommendation: the factor model, with popularity and seen items stored for serving (forecasting: default)."""
+    """Recommendation: the factor model on the training graph, with popularity and seen items stored for serving."""
     if ctx.task != "recommendation":
         return None
     from hydra.utils import instantiate
 
     model = instantiate(ctx.cfg.model, _convert_="all", **datamodule.model_kwargs())
     model.set_catalogue(datamodule.item_counts, datamodule.seen_all)
+    model.set_training_graph(*datamodule.train_pairs)
     return model
 
 
 @hookimpl
 def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
-    """Forecasts: last horizon + rolling-origin backtest; recommendation: full-ranking HR@K / NDCG@K."""
+    """Forecasts: last horizon + rolling-origin backtest; recommendation: full-ranking NDCG@K / HR@K / Recall."""
     if ctx.task == "recommendation":
         from lepton_retail.recommendation.evaluation import evaluate_recommender
 

@@ -7,7 +7,8 @@ Layouts read by :func:`read_interactions`:
   set with ``data.user_col`` etc. MovieLens ``ratings.csv`` (userId,movieId,rating,timestamp) works as is;
 - MovieLens ``u.data`` (tab-separated ``user item rating timestamp``, no header), by extension ``.data``
   or when the first line is four tab-separated numbers;
-- MovieLens ``ratings.dat`` (``user::item::rating::timestamp``).
+- MovieLens ``ratings.dat`` (``user::item::rating::timestamp``);
+- RecBole atomic files ``*.inter`` (tab-separated, header fields ``name:type`` such as ``user_id:token``).
 
 Rules: an empty file, missing columns, non-numeric ratings and unparseable timestamps are DataErrors.
 With ``min_rating`` set, interactions rated below it are dropped (explicit -> implicit feedback).
@@ -61,6 +62,9 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
         elif path.suffix.lower() == ".dat":
             frame = pd.read_csv(path, sep="::", engine="python", header=None)
             frame.columns = layout[: frame.shape[1]]
+        elif path.suffix.lower() == ".inter":
+            frame = pd.read_csv(path, sep="\t")
+            frame.columns = [str(c).split(":")[0] for c in frame.columns]
         elif path.suffix.lower() == ".data" or _looks_like_udata(path):
             frame = pd.read_csv(path, sep="\t", header=None)
             frame.columns = layout[: frame.shape[1]]

@@ -1,4 +1,4 @@
-"""Test evaluation of the recommender: full ranking over every item a user has not seen, vs popularity."""
+"""Test evaluation of the recommender: full ranking over every item a user has not seen, vs every baseline."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from lepton_core import Evaluation, RunContext, Table
 from lepton_core.report.figures import new_figure, save_figure
 from lepton_retail.recommendation.metrics import ranking_metrics, target_ranks
 
-__all__ = ["evaluate_recommender"]
+__all__ = ["evaluate_recommender", "held_out_ranks"]
 
 
-def _ranks_and_top(batches: Any, score: Callable[[torch.Tensor], torch.Tensor], k: int) -> tuple[np.ndarray, np.ndarray]:
+def held_out_ranks(batches: Any, score: Callable[[torch.Tensor], torch.Tensor], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """0-based rank of each held-out item among the items not excluded, and each user's top-k item indices."""
     ranks, tops = [], []
     with torch.inference_mode():
         for users, targets, exclude in batches:
@@ -27,8 +28,13 @@ def _ranks_and_top(batches: Any, score: Callable[[torch.Tensor], torch.Tensor], 
 
 
 def evaluate_recommender(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation:
-    """HR@K, NDCG@K and MRR of each user's last item ranked among all unseen items; catalogue coverage."""
+    """NDCG@K (primary), HR@K, Recall@2K and MRR of each user's last item ranked among all unseen items; coverage.
+
+    NDCG@K decides: a user sees a short ranked list and looks at its top first, so the held-out item
+    counts more the higher it is placed (HR@K is blind to position within the list).
+    """
     k = int(ctx.cfg.task.get("k", 10))
+    recall_k = int(ctx.cfg.task.get("recall_k", 2 * k))
     scorers: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {}
     if model is not None:
         model.eval()
@@ -37,20 +43,21 @@ def evaluate_recommender(ctx: RunContext, datamodule: Any, model: Any, baselines
         scorers[baseline.name] = baseline.predict
     metrics, ranks = {}, {}
     for name, score in scorers.items():
-        ranks[name], top = _ranks_and_top(datamodule.test_batches(), score, k)
-        metrics[name] = {**ranking_metrics(ranks[name], k), f"catalog_coverage_at_{k}": float(len(np.unique(top)) / datamodule.n_items)}
+        ranks[name], top = held_out_ranks(datamodule.test_batches(), score, k)
+        metrics[name] = {**ranking_metrics(ranks[name], k, recall_k), f"catalog_coverage_at_{k}": float(len(np.unique(top)) / datamodule.n_items)}
     users = datamodule.test[0]
     activity = np.array([len(datamodule.seen_train[u]) for u in users])
     return Evaluation(
         metrics=metrics,
-        primary_metric=f"hr_at_{k}",
+        primary_metric=f"ndcg_at_{k}",
         greater_is_better=True,
         figures=(_hit_rate_curve(ctx, ranks),),
         tables=(_activity_table(activity, ranks, k),),
         notes=(
             (
                 f"Leave-last-out: each of {len(users)} users' latest interaction is ranked against all "
-                f"{datamodule.n_items} items minus those the user interacted with before it (no sampled negatives)."
+                f"{datamodule.n_items} items minus those the user interacted with before it (no sampled negatives); "
+                f"with one held-out item per user, Recall@{recall_k} equals HR@{recall_k}."
             ),
         ),
     )

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lepton_core.deploy.predictor import Predictor
 from lepton_core.hooks.specs import DeployContext
-from lepton_retail.recommendation.model import BPRRecommender
+from lepton_retail.recommendation.model import FactorRecommender
 
 __all__ = ["RecommendationPredictor", "Recommendations", "UserRequest"]
 
@@ -48,7 +48,7 @@ class RecommendationPredictor(Predictor):
     def from_context(cls, ctx: DeployContext) -> RecommendationPredictor:
         """Rebuild the factor model from the bundle's model arguments; vocabularies from its state."""
         state = ctx.state
-        module = ctx.build_model(BPRRecommender)
+        module = ctx.build_model(FactorRecommender)
         return cls(module, state["users"], state["items"])
 
     def preprocess(self, items: Sequence[UserRequest]) -> tuple[torch.Tensor, ...]:
