@@ -90,12 +90,12 @@ def predict_file(
 def check_output_path(input_path: Path, output_path: Path) -> None:
     """Refuse an output that would overwrite the input, is not a regular file, or has no known type (usage errors)."""
     fix = f"pass -o a new file name ending in {', '.join(OUTPUT_SUFFIXES)}"
+    if output_path.exists() and not output_path.is_file():
+        raise ConfigError(f"-o {output_path} exists and is not a regular file", fix)
     if output_path.suffix.lower() not in OUTPUT_SUFFIXES:
         raise ConfigError(f"-o {output_path}: unknown output type '{output_path.suffix or output_path.name}'", fix)
     if input_path.exists() and output_path.exists() and os.path.samefile(input_path, output_path):
         raise ConfigError(f"-o {output_path} is the input file: the predictions would overwrite it", fix)
-    if output_path.exists() and not output_path.is_file():
-        raise ConfigError(f"-o {output_path} exists and is not a regular file", fix)
 
 
 @contextmanager
