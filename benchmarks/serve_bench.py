@@ -5,8 +5,10 @@ asyncio HTTP/1.1 client (keep-alive, one connection per concurrent user), at con
 Prints requests/s, p50 and p99 for both, and the ratios the serving goals are stated in:
 at concurrency 32 at least 1.5x the minimal server's throughput with a p99 no worse; at concurrency 1 a
 p50 within 0.2 ms of it. Figures on a shared, noisy machine move between runs: read the ratios.
+With --guarded lepton's server also requires an API key and an allowed Host (the client sends both), so
+the cost of the access checks is in the figures; the timeouts and connection cap are always on.
 
-    python benchmarks/serve_bench.py [--bundle DIR] [--requests 3000] [--quick]
+    python benchmarks/serve_bench.py [--bundle DIR] [--requests 3000] [--quick] [--guarded]
 
 Without --bundle it trains the example plugin's bundle first (`lepton run plugin=example`).
 """
@@ -93,10 +95,13 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.readexactly(length)
 
 
+API_KEY = "benchmark-key-0123456789abcdef"
+
+
 def post(body: bytes) -> bytes:
     return (
         b"POST /predict HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        b"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s" % (API_KEY.encode(), len(body), body)
     )
 
 
@@ -142,6 +147,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="500 requests per level, one round")
     parser.add_argument("--same-threads", action="store_true",
                         help="give the minimal server lepton's torch thread count (isolates batching from threading)")
+    parser.add_argument("--guarded", action="store_true", help="lepton's server requires an API key and Host: bench")
     parser.add_argument("--minimal-server", nargs=3, metavar=("BUNDLE", "PORT", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.minimal_server:
@@ -155,9 +161,13 @@ def main() -> None:
         payloads = [post(json.dumps(item).encode()) for item in manifest["input_example"]]
         ports = {"lepton": free_port(), "minimal": free_port()}
         minimal_threads = max(1, (os.cpu_count() or 2) // 2) if args.same_threads else 0
+        guard = []
+        if args.guarded:
+            (Path(tmp) / "api.key").write_text(API_KEY)
+            guard = ["--api-key-file", str(Path(tmp) / "api.key"), "--allowed-host", "bench"]
         commands = {
             "lepton": [sys.executable, "-m", "lepton_core.cli", "serve", bundle, "--port", str(ports["lepton"]),
-                       "--runtime", "torch", "--log-level", "warning"],
+                       "--runtime", "torch", "--log-level", "warning", *guard],
             "minimal": [sys.executable, __file__, "--minimal-server", bundle, str(ports["minimal"]), str(minimal_threads)],
         }
         processes = [start(commands[name], ports[name]) for name in ports]
@@ -178,7 +188,8 @@ def main() -> None:
     results = {key: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for key, rs in runs.items()}
     threads = "the same torch threads as lepton" if args.same_threads else "torch's default threads"
     print(f"{total} requests per run, {rounds} interleaved round(s), medians; {os.cpu_count()} cores; "
-          f"lepton serve uses half of them for torch, the minimal server {threads}")
+          f"lepton serve uses half of them for torch, the minimal server {threads}"
+          f"{'; lepton checks an API key and the Host' if args.guarded else ''}")
     print(f"{'server':<10}{'conc':>6}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for (name, concurrency), r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         print(f"{name:<10}{concurrency:>6}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}")
