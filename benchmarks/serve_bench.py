@@ -8,7 +8,10 @@ p50 within 0.2 ms of it. Figures on a shared, noisy machine move between runs: r
 With --guarded lepton's server also requires an API key and an allowed Host (the client sends both), so
 the cost of the access checks is in the figures; the timeouts and connection cap are always on.
 
-    python benchmarks/serve_bench.py [--bundle DIR] [--requests 3000] [--quick] [--guarded]
+    python benchmarks/serve_bench.py [--bundle DIR] [--requests 3000] [--quick] [--guarded] [--compare-with SRC]
+
+--compare-with SRC serves a third server from another source tree's lepton_core (e.g. `git archive main`
+unpacked in SRC), in the same interleaved rounds: a direct before/after of a server change.
 
 Without --bundle it trains the example plugin's bundle first (`lepton run plugin=example`).
 """
@@ -60,8 +63,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(command: list[str], port: int, timeout: float = 180.0) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start(command: list[str], port: int, timeout: float = 180.0, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -148,6 +151,8 @@ def main() -> None:
     parser.add_argument("--same-threads", action="store_true",
                         help="give the minimal server lepton's torch thread count (isolates batching from threading)")
     parser.add_argument("--guarded", action="store_true", help="lepton's server requires an API key and Host: bench")
+    parser.add_argument("--compare-with", metavar="SRC",
+                        help="also serve with the lepton_core of another source tree (e.g. a `git archive` of main)")
     parser.add_argument("--minimal-server", nargs=3, metavar=("BUNDLE", "PORT", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.minimal_server:
@@ -170,7 +175,13 @@ def main() -> None:
                        "--runtime", "torch", "--log-level", "warning", *guard],
             "minimal": [sys.executable, __file__, "--minimal-server", bundle, str(ports["minimal"]), str(minimal_threads)],
         }
-        processes = [start(commands[name], ports[name]) for name in ports]
+        envs: dict[str, dict[str, str] | None] = {name: None for name in ports}
+        if args.compare_with:
+            ports["other"] = free_port()
+            commands["other"] = [*commands["lepton"][:6], str(ports["other"]), *commands["lepton"][7:]]
+            commands["other"] = [c for c in commands["other"] if c not in guard]
+            envs["other"] = {**os.environ, "PYTHONPATH": str(Path(args.compare_with).resolve())}
+        processes = [start(commands[name], ports[name], env=envs[name]) for name in ports]
         runs: dict[tuple[str, int], list[dict[str, float]]] = {}
         try:
             for port in ports.values():
@@ -199,6 +210,12 @@ def main() -> None:
           f"p99 {lep32['p99_ms']:.2f} vs {min32['p99_ms']:.2f} ms (goal: no worse)")
     print(f"concurrency 1: p50 {lep1['p50_ms']:.3f} vs {min1['p50_ms']:.3f} ms, "
           f"difference {lep1['p50_ms'] - min1['p50_ms']:+.3f} ms (goal: within 0.2 ms)")
+    if args.compare_with:
+        for concurrency in (1, 32):
+            this, other = results["lepton", concurrency], results["other", concurrency]
+            print(f"concurrency {concurrency}: this lepton_core {this['rps'] / other['rps']:.2f}x the requests/s of "
+                  f"{args.compare_with} ({this['rps'] / results['minimal', concurrency]['rps']:.2f}x vs "
+                  f"{other['rps'] / results['minimal', concurrency]['rps']:.2f}x the minimal server)")
 
 
 if __name__ == "__main__":

@@ -107,6 +107,7 @@ def _config(app: Any, log_level: str, settings: ServeSettings) -> Any:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=5,
+        ws="none",  # no WebSocket routes: an Upgrade request gets no protocol switch
         **protocol_options(settings),
     )
 
