@@ -187,8 +187,10 @@ def main() -> None:
             for port in ports.values():
                 asyncio.run(load(port, payloads, 300, 8))
             for concurrency in (1, 32):
-                for _ in range(rounds):
-                    for name, port in ports.items():
+                for round_index in range(rounds):
+                    names = list(ports)  # rotated each round: the server run after another one is not favoured
+                    for name in names[round_index % len(names):] + names[: round_index % len(names)]:
+                        port = ports[name]
                         runs.setdefault((name, concurrency), []).append(
                             asyncio.run(load(port, payloads, total, concurrency))
                         )
