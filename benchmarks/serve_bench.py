@@ -5,8 +5,13 @@ asyncio HTTP/1.1 client (keep-alive, one connection per concurrent user), at con
 Prints requests/s, p50 and p99 for both, and the ratios the serving goals are stated in:
 at concurrency 32 at least 1.5x the minimal server's throughput with a p99 no worse; at concurrency 1 a
 p50 within 0.2 ms of it. Figures on a shared, noisy machine move between runs: read the ratios.
+With --guarded lepton's server also requires an API key and an allowed Host (the client sends both), so
+the cost of the access checks is in the figures; the timeouts and connection cap are always on.
 
-    python benchmarks/serve_bench.py [--bundle DIR] [--requests 3000] [--quick]
+    python benchmarks/serve_bench.py [--bundle DIR] [--requests 3000] [--quick] [--guarded] [--compare-with SRC]
+
+--compare-with SRC serves a third server from another source tree's lepton_core (e.g. `git archive main`
+unpacked in SRC), in the same interleaved rounds: a direct before/after of a server change.
 
 Without --bundle it trains the example plugin's bundle first (`lepton run plugin=example`).
 """
@@ -58,8 +63,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(command: list[str], port: int, timeout: float = 180.0) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start(command: list[str], port: int, timeout: float = 180.0, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -93,10 +98,13 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.readexactly(length)
 
 
+API_KEY = "benchmark-key-0123456789abcdef"
+
+
 def post(body: bytes) -> bytes:
     return (
         b"POST /predict HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        b"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s" % (API_KEY.encode(), len(body), body)
     )
 
 
@@ -142,6 +150,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="500 requests per level, one round")
     parser.add_argument("--same-threads", action="store_true",
                         help="give the minimal server lepton's torch thread count (isolates batching from threading)")
+    parser.add_argument("--guarded", action="store_true", help="lepton's server requires an API key and Host: bench")
+    parser.add_argument("--compare-with", metavar="SRC",
+                        help="also serve with the lepton_core of another source tree (e.g. a `git archive` of main)")
     parser.add_argument("--minimal-server", nargs=3, metavar=("BUNDLE", "PORT", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.minimal_server:
@@ -155,19 +166,31 @@ def main() -> None:
         payloads = [post(json.dumps(item).encode()) for item in manifest["input_example"]]
         ports = {"lepton": free_port(), "minimal": free_port()}
         minimal_threads = max(1, (os.cpu_count() or 2) // 2) if args.same_threads else 0
+        guard = []
+        if args.guarded:
+            (Path(tmp) / "api.key").write_text(API_KEY)
+            guard = ["--api-key-file", str(Path(tmp) / "api.key"), "--allowed-host", "bench"]
         commands = {
             "lepton": [sys.executable, "-m", "lepton_core.cli", "serve", bundle, "--port", str(ports["lepton"]),
-                       "--runtime", "torch", "--log-level", "warning"],
+                       "--runtime", "torch", "--log-level", "warning", *guard],
             "minimal": [sys.executable, __file__, "--minimal-server", bundle, str(ports["minimal"]), str(minimal_threads)],
         }
-        processes = [start(commands[name], ports[name]) for name in ports]
+        envs: dict[str, dict[str, str] | None] = {name: None for name in ports}
+        if args.compare_with:
+            ports["other"] = free_port()
+            commands["other"] = [*commands["lepton"][:6], str(ports["other"]), *commands["lepton"][7:]]
+            commands["other"] = [c for c in commands["other"] if c not in guard]
+            envs["other"] = {**os.environ, "PYTHONPATH": str(Path(args.compare_with).resolve())}
+        processes = [start(commands[name], ports[name], env=envs[name]) for name in ports]
         runs: dict[tuple[str, int], list[dict[str, float]]] = {}
         try:
             for port in ports.values():
                 asyncio.run(load(port, payloads, 300, 8))
             for concurrency in (1, 32):
-                for _ in range(rounds):
-                    for name, port in ports.items():
+                for round_index in range(rounds):
+                    names = list(ports)  # rotated each round: the server run after another one is not favoured
+                    for name in names[round_index % len(names):] + names[: round_index % len(names)]:
+                        port = ports[name]
                         runs.setdefault((name, concurrency), []).append(
                             asyncio.run(load(port, payloads, total, concurrency))
                         )
@@ -178,7 +201,8 @@ def main() -> None:
     results = {key: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for key, rs in runs.items()}
     threads = "the same torch threads as lepton" if args.same_threads else "torch's default threads"
     print(f"{total} requests per run, {rounds} interleaved round(s), medians; {os.cpu_count()} cores; "
-          f"lepton serve uses half of them for torch, the minimal server {threads}")
+          f"lepton serve uses half of them for torch, the minimal server {threads}"
+          f"{'; lepton checks an API key and the Host' if args.guarded else ''}")
     print(f"{'server':<10}{'conc':>6}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for (name, concurrency), r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         print(f"{name:<10}{concurrency:>6}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}")
@@ -188,6 +212,12 @@ def main() -> None:
           f"p99 {lep32['p99_ms']:.2f} vs {min32['p99_ms']:.2f} ms (goal: no worse)")
     print(f"concurrency 1: p50 {lep1['p50_ms']:.3f} vs {min1['p50_ms']:.3f} ms, "
           f"difference {lep1['p50_ms'] - min1['p50_ms']:+.3f} ms (goal: within 0.2 ms)")
+    if args.compare_with:
+        for concurrency in (1, 32):
+            this, other = results["lepton", concurrency], results["other", concurrency]
+            print(f"concurrency {concurrency}: this lepton_core {this['rps'] / other['rps']:.2f}x the requests/s of "
+                  f"{args.compare_with} ({this['rps'] / results['minimal', concurrency]['rps']:.2f}x vs "
+                  f"{other['rps'] / results['minimal', concurrency]['rps']:.2f}x the minimal server)")
 
 
 if __name__ == "__main__":

@@ -252,17 +252,52 @@ def serve(
     max_batch_size: Annotated[int, typer.Option("--max-batch-size", help="Most items per model call.")] = 64,
     max_queue: Annotated[int, typer.Option("--max-queue", help="Items waiting before 503 + Retry-After.")] = 1024,
     torch_threads: Annotated[int, typer.Option("--torch-threads", help="torch intra-op threads (0: half the cores).")] = 0,
-    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+    log_level: Annotated[str, typer.Option("--log-level", help="critical, error, warning, info, debug or trace.")] = "info",
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", help="Open connections at most; then the longest-idle one is closed.")
+    ] = 1000,
+    header_timeout: Annotated[
+        float, typer.Option("--header-timeout", help="Seconds a connection has to send a request's headers.")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option("--body-timeout", help="Seconds a request has to send its body after its headers.")
+    ] = 30.0,
+    keep_alive_timeout: Annotated[
+        float, typer.Option("--keep-alive-timeout", help="Seconds an idle keep-alive connection stays open.")
+    ] = 5.0,
+    max_header_bytes: Annotated[
+        int, typer.Option("--max-header-bytes", help="Larger request lines + headers get 431.")
+    ] = 64 << 10,
+    max_image_pixels: Annotated[
+        int, typer.Option("--max-image-pixels", help="Images with more pixels (H x W x frames) get 413.")
+    ] = 50_000_000,
+    api_key_file: Annotated[
+        str | None, typer.Option("--api-key-file", help="File holding the API key clients send as Bearer token (or set LEPTON_API_KEY).")
+    ] = None,
+    allowed_host: Annotated[
+        list[str] | None, typer.Option("--allowed-host", help="Host header to answer (repeatable; *.example.com allowed).")
+    ] = None,
     trusted_key: TrustedKeys = None,
 ) -> None:
     """Serve a bundle over HTTP: POST /predict, GET /livez /readyz /info /metrics /docs."""
-    from lepton_core.serve import ServeSettings, serve_bundle
+    from lepton_core.serve import AccessControl, ServeSettings, serve_bundle
+    from lepton_core.serve.server import read_api_key
 
     settings = ServeSettings(
-        max_body_bytes=max_body_bytes, max_batch_size=max_batch_size, max_queue_items=max_queue, torch_threads=torch_threads
+        max_body_bytes=max_body_bytes,
+        max_batch_size=max_batch_size,
+        max_queue_items=max_queue,
+        torch_threads=torch_threads,
+        max_connections=max_connections,
+        header_timeout_s=header_timeout,
+        body_timeout_s=body_timeout,
+        keep_alive_s=keep_alive_timeout,
+        max_header_bytes=max_header_bytes,
+        max_image_pixels=max_image_pixels,
     )
+    access = AccessControl(read_api_key(api_key_file), tuple(allowed_host or ()))
     serve_bundle(
-        bundle, host=host, port=port, runtime=runtime, settings=settings, log_level=log_level,
+        bundle, host=host, port=port, runtime=runtime, settings=settings, log_level=log_level, access=access,
         trusted_keys=_trusted_keys(trusted_key),
     )
 

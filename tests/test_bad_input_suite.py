@@ -730,6 +730,31 @@ def _predict_to(output: str, rows: pd.DataFrame | None = None) -> Callable[[Path
         target = output.replace("{dir}", str(directory))
         return ["predict", str(bundle), str(directory / "in.csv"), "-o", target, "--no-progress"]
 
+# ---------------------------------------------------------------------------- `lepton serve` limits and hostile input
+
+SERVE_ERROR = EXIT_CODES["serve or export error"]
+_HELD_SOCKETS: list[object] = []  # listening sockets that keep a port in use while a case runs
+
+
+def _serve(*options: str) -> Callable[[Path, Path], list[str]]:
+    return lambda directory, bundle: ["serve", str(bundle), "--port", "0", *options]
+
+
+def _serve_on_a_port_in_use(directory: Path, bundle: Path) -> list[str]:
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    _HELD_SOCKETS.append(holder)
+    return ["serve", str(bundle), "--port", str(holder.getsockname()[1])]
+
+
+def _serve_with_key(key: str) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, bundle: Path) -> list[str]:
+        (directory / "key.txt").write_text(key)
+        return ["serve", str(bundle), "--port", "0", "--api-key-file", str(directory / "key.txt")]
+
     return args
 
 
@@ -836,6 +861,62 @@ RUNS_CASES: list[Case] = [
     ),
 ]
 CASES += RUNS_CASES
+
+def _huge_png_header(width: int, height: int) -> bytes:
+    """A PNG that announces ``width x height`` pixels and holds one row of them."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    head = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    return b"\x89PNG\r\n\x1a\n" + head + chunk(b"IDAT", zlib.compress(bytes(width + 1))) + chunk(b"IEND", b"")
+
+
+def _image_folder_with_a_huge_png(directory: Path, bundle: Path) -> list[str]:
+    args = _image_folder()(directory, bundle)
+    (directory / "images" / "a" / "huge.png").write_bytes(_huge_png_header(20_000, 20_000))
+    return args
+
+
+def _dicom_folder_with_a_deflated_bomb(directory: Path, bundle: Path) -> list[str]:
+    """The DICOM folder, its broken file replaced by a deflated one announcing 16384 x 16384 pixels."""
+    import pydicom
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    args = _dicom_folder(directory, bundle)
+    dataset = pydicom.dcmread(directory / "dicom" / "s2.dcm")
+    dataset.Rows = dataset.Columns = 16384
+    dataset.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    dataset.save_as(directory / "dicom" / "s3.dcm", enforce_file_format=True)
+    return args
+
+
+SERVER_CASES: list[Case] = [
+    Case("serve negative body limit", "cli", CONFIG, r"--max-body-bytes -5", _serve("--max-body-bytes", "-5")),
+    Case("serve negative queue", "cli", CONFIG, r"--max-queue -1", _serve("--max-queue", "-1")),
+    Case("serve zero batch size", "cli", CONFIG, r"--max-batch-size 0", _serve("--max-batch-size", "0")),
+    Case("serve zero header timeout", "cli", CONFIG, r"--header-timeout 0", _serve("--header-timeout", "0")),
+    Case("serve zero connections", "cli", CONFIG, r"--max-connections 0", _serve("--max-connections", "0")),
+    Case("serve port out of range", "cli", CONFIG, r"--port 70000", _serve("--port", "70000")),
+    Case("serve port in use", "cli", SERVE_ERROR, r"already in use", _serve_on_a_port_in_use),
+    Case("serve unknown log level", "cli", CONFIG, r"--log-level 'loud'", _serve("--log-level", "loud")),
+    Case("serve short API key", "cli", CONFIG, r"API key", _serve_with_key("short")),
+    Case("serve missing API key file", "cli", CONFIG, r"--api-key-file", _serve("--api-key-file", "absent.txt")),
+    Case("image over the pixel limit", "cli", DATA, r"huge\.png has more than", _image_folder_with_a_huge_png, outputs=RUN_OUTPUTS),
+    Case("DICOM over the pixel limit", "cli", DATA, r"s3\.dcm has 268435456 pixels", _dicom_folder_with_a_deflated_bomb, outputs=RUN_OUTPUTS),
+    Case(
+        "HTTP thousands of invalid items",
+        "http",
+        422,
+        r"Field required",
+        http=("POST", "/predict", b"[" + b"{}," * 80_000 + b"{}]"),
+    ),
+    Case("HTTP JSON nested too deep", "http", 422, r"nested deeper", http=("POST", "/predict", b"[" * 5000 + b"]" * 5000)),
+    Case("HTTP lone surrogate", "http", 422, r"not valid Unicode", http=("POST", "/predict", rb'{"x1": "\ud800", "x2": 1}')),
+]
+CASES += SERVER_CASES
 
 
 # ---------------------------------------------------------------------------- checks

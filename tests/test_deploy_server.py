@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 import time
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from lepton_core.bundle import load_bundle
-from lepton_core.serve import ServerThread, ServeSettings, build_app, create_app
+from lepton_core.serve import AccessControl, ServerThread, ServeSettings, build_app, create_app
 from lepton_core.testing.cli import run_lepton
 
 
@@ -94,9 +95,10 @@ def test_health_info_metrics_and_docs(client: httpx.Client) -> None:
     assert client.get("/readyz").json() == {"status": "ready"}
     client.post("/predict", json=[{"x1": 5.0, "x2": 5.0}] * 20)
     info = client.get("/info").json()
-    assert info["plugin"] == "example" and info["runtime"] == "torch"
-    assert info["manifest"]["task"] == "classify" and "roc_auc" in json.dumps(info["metrics"])
-    assert info["drift"]["features"]["x1"]["psi"] > 0.25
+    assert info["plugin"] == "example" and info["runtime"] == "torch" and info["task"] == "classify"
+    assert "roc_auc" in json.dumps(info["metrics"]) and info["bundle"]["versions"]["lepton_core"]
+    assert info["input_schema"]["required"] == ["x1", "x2"] and info["settings"]["max_connections"] == 1000
+    assert "drift" not in info and "manifest" not in info
     metrics = client.get("/metrics").text
     assert 'lepton_http_requests_total{route="/predict",status="200"}' in metrics
     assert 'lepton_http_requests_total{route="/predict",status="422"}' in metrics
@@ -106,7 +108,53 @@ def test_health_info_metrics_and_docs(client: httpx.Client) -> None:
     assert 'lepton_input_psi{feature="x1"}' in metrics
     schema = client.get("/openapi.json").json()
     assert "/predict" in schema["paths"] and "x1" in schema["components"]["schemas"]["Point"]["properties"]
-    assert client.get("/docs").status_code == 200
+    example = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    assert client.post("/predict", json=example["one item"]["value"]).status_code == 200
+
+
+def test_nothing_published_comes_from_training_rows(client: httpx.Client, bundle: Path) -> None:
+    """/info, /openapi.json and /docs show schemas and examples built from them, never the bundle's rows."""
+    manifest = json.loads((bundle / "lepton.json").read_text())
+    rows = [*manifest["input_example"], *manifest["output_example"]]
+    values = {repr(v) for row in rows for v in row.values() if isinstance(v, float)}
+    client.post("/predict", json=manifest["input_example"])
+    published = client.get("/info").text + client.get("/openapi.json").text + client.get("/docs").text
+    assert values and not [v for v in values if v in published], "a training row's value is published"
+    assert "psi" not in client.get("/info").text and "lepton_input_psi" in client.get("/metrics").text
+
+
+def test_docs_render_from_local_files_only(client: httpx.Client) -> None:
+    html = client.get("/docs").text
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html) + re.findall(r"""url: ?["']([^"']+)["']""", html)
+    assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+    assert "http://" not in html and "https://" not in html
+    for asset in assets:
+        answer = client.get(asset)
+        assert answer.status_code == 200 and len(answer.content) > 1000, asset
+    assert "SwaggerUIBundle" in client.get("/docs/static/swagger-ui-bundle.js").text
+
+
+def test_api_key_and_allowed_hosts(bundle: Path, tmp_path: Path) -> None:
+    key = "k" * 12 + "-secret-key"
+    app, _ = build_app(bundle, "torch", access=AccessControl(key, ("models.example.com",)))
+    point = {"x1": 0.1, "x2": 0.2}
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        good = {"Host": "models.example.com", "Authorization": f"Bearer {key}"}
+        _wait_ready(http)
+        assert http.get("/livez").status_code == 200, "health routes stay open (any host, no key)"
+        assert http.post("/predict", json=point, headers=good).status_code == 200
+        for path in ("/predict", "/info", "/openapi.json", "/docs", "/metrics"):
+            method = "POST" if path == "/predict" else "GET"
+            missing = http.request(method, path, json=point, headers={"Host": "models.example.com"})
+            assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer"), path
+            wrong = http.request(method, path, json=point, headers={**good, "Authorization": "Bearer " + "x" * 23})
+            assert wrong.status_code == 401 and "invalid_token" in wrong.headers["www-authenticate"], path
+            assert http.request(method, path, json=point, headers={**good, "Host": "evil.test"}).status_code == 400
+        assert http.get("/info", headers=good).json()["access"] == {
+            "api_key_required": True,
+            "allowed_hosts": ["models.example.com"],
+        }
+        assert key not in http.get("/info", headers=good).text + http.get("/metrics", headers=good).text
 
 
 class SlowOrBroken:

@@ -1,6 +1,9 @@
 """Server faults: schema fuzzing gives no 5xx, 10,000 requests at concurrency 64 all succeed, and slow or
-disconnecting clients do not hold up the others. The server runs `lepton serve` in its own process on
-loopback, with the example bundle (the fuzzing also with a finance bundle)."""
+disconnecting clients do not hold up the others. Hostile bodies (thousands of invalid items, deep nesting,
+lone surrogates) get a small 4xx while /livez keeps answering; stalled connections (slowloris) are closed
+after the header or body timeout and cannot lock out a normal client, even beyond the connection cap. The
+server runs `lepton serve` in its own process on loopback, with the example bundle (the fuzzing and the
+hostile bodies also with a finance bundle)."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ HOST = "127.0.0.1"
 
 
 @contextmanager
-def _serving(bundle: Path, log_path: Path) -> Iterator[dict[str, object]]:
+def _serving(bundle: Path, log_path: Path, *options: str) -> Iterator[dict[str, object]]:
     """`lepton serve BUNDLE` on a free loopback port, ready; its URL, port and input example."""
     with log_path.open("w") as log:  # a file, not a pipe: nobody has to keep reading the server's log
         command = [
@@ -39,6 +42,7 @@ def _serving(bundle: Path, log_path: Path) -> Iterator[dict[str, object]]:
             "0",
             "--log-level",
             "warning",
+            *options,
         ]
         proc = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "300"}
@@ -76,6 +80,14 @@ def finance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     assert proc.returncode == 0, proc.stderr[-3000:]
     bundle = latest_run(out, "finance", "credit_scoring") / "bundle"
     with _serving(bundle, out / "serve.log") as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def guarded_server(example_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """The example bundle served with a small connection cap and one-second header and body timeouts."""
+    options = ("--max-connections", "100", "--header-timeout", "1", "--body-timeout", "1", "--max-header-bytes", "8192")
+    with _serving(example_run / "bundle", tmp_path_factory.mktemp("guarded") / "serve.log", *options) as served:
         yield served
 
 
@@ -256,3 +268,137 @@ def test_disconnecting_clients_do_not_affect_the_others(server: dict[str, object
     assert asyncio.run(asyncio.wait_for(scenario(), timeout=300)) == [200] * 300
     assert asyncio.run(_request(port, "GET", "/livez"))[0] == 200
     assert _server_errors(port) == errors_before
+
+
+# ---------------------------------------------------------------- hostile bodies
+
+
+@pytest.mark.parametrize("served", ["server", "finance_server"])
+def test_thousands_of_invalid_items_get_a_small_answer_while_livez_answers(
+    request: pytest.FixtureRequest, served: str
+) -> None:
+    """256 KiB of `[{},{},...]` (85,000 items, each missing every field): the first 20 errors and a count."""
+    port = request.getfixturevalue(served)["port"]
+    body = b"[" + b"{}," * (256 * 1024 // 3) + b"{}]"
+
+    async def scenario() -> tuple[list[tuple[int, bytes]], list[float]]:
+        big = asyncio.gather(*(_request(port, "POST", "/predict", body) for _ in range(4)))
+        waits: list[float] = []
+        while not big.done():
+            start = time.perf_counter()
+            assert (await _request(port, "GET", "/livez"))[0] == 200
+            waits.append(time.perf_counter() - start)
+            await asyncio.sleep(0.01)
+        return await big, waits
+
+    answers, waits = asyncio.run(asyncio.wait_for(scenario(), timeout=120))
+    for status, answer in answers:
+        assert status == 422 and len(answer) < 20_000, (status, len(answer))
+        parsed = json.loads(answer)
+        assert len(parsed["detail"]) == 20 and parsed["detail"][0]["loc"][:2] == ["body", 0]
+        assert parsed["more_errors"] > 0 and parsed["unchecked_items"] > 80_000
+    assert waits and max(waits) < 1.0, f"/livez waited {max(waits):.2f} s behind the invalid bodies"
+
+
+@pytest.mark.parametrize("served", ["server", "finance_server"])
+def test_deep_nesting_and_lone_surrogates_are_client_errors(request: pytest.FixtureRequest, served: str) -> None:
+    server = request.getfixturevalue(served)
+    item = json.dumps(server["example"][0])
+    field = next(iter(server["example"][0]))
+    bodies = [
+        b"[" * 1000 + b"]" * 1000,
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a": ' * 40 + b"1" + b"}" * 40,
+        json.dumps({**json.loads(item), field: "\ud800"}).encode(),  # a lone surrogate as a value
+        item[:-1].encode() + rb', "\ud800": 1}',  # ... as a field name
+        json.dumps([json.loads(item), {**json.loads(item), field: ["\udfff"]}]).encode(),
+        rb'"\ud800"',
+    ]
+    errors_before = _server_errors(server["port"])  # counts the 503s of /readyz while it was loading
+    for body in bodies:
+        status, answer = asyncio.run(_request(server["port"], "POST", "/predict", body))
+        assert 400 <= status < 500, (body[:60], status, answer[:300])
+        assert len(json.loads(answer)["detail"]) >= 1
+    assert _server_errors(server["port"]) == errors_before
+
+
+# ---------------------------------------------------------------- stalled connections (slowloris)
+
+
+def _open_files_for(count: int) -> int:
+    """Raise this process's soft open-file limit towards ``count`` + 100; how many connections fit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count + 100 if hard == resource.RLIM_INFINITY else min(count + 100, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        soft = wanted
+    return min(count, soft - 100)
+
+
+async def _closed_by_server(reader: asyncio.StreamReader, timeout: float) -> bool:
+    """True once the server closes the connection (EOF or reset) within ``timeout`` seconds."""
+    try:
+        while await asyncio.wait_for(reader.read(65536), timeout):
+            pass
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def test_stalled_connections_beyond_the_cap_lock_nobody_out_and_are_closed(guarded_server: dict[str, object]) -> None:
+    """1,100 connections (cap 100) that send half a request line: a normal client is still answered, and
+    every stalled one is closed within the one-second header timeout (or earlier, to make room)."""
+    port, stalled_count = guarded_server["port"], _open_files_for(1100)
+    assert stalled_count > 100, "this machine cannot open more connections than the server's cap"
+
+    async def scenario() -> tuple[list[int], list[bool]]:
+        stalled = []
+        for _ in range(stalled_count):
+            reader, writer = await asyncio.open_connection(HOST, port)
+            writer.write(b"GET /livez HT")
+            stalled.append((reader, writer))
+        answers = [(await _request(port, "GET", "/livez"))[0] for _ in range(20)]
+        answers += [s for s, _ in await _predict_many(port, [json.dumps(guarded_server["example"]).encode()] * 20, 4)]
+        closed = await asyncio.gather(*(_closed_by_server(reader, 5.0) for reader, _ in stalled))
+        for _, writer in stalled:
+            writer.close()
+        return answers, closed
+
+    answers, closed = asyncio.run(asyncio.wait_for(scenario(), timeout=120))
+    assert answers == [200] * 40
+    assert all(closed), f"{closed.count(False)} stalled connections are still open after the header timeout"
+    assert asyncio.run(_request(port, "GET", "/livez"))[0] == 200
+
+
+def test_idle_slow_body_and_oversized_head_connections_are_closed(guarded_server: dict[str, object]) -> None:
+    port = guarded_server["port"]
+
+    async def connection(data: bytes) -> tuple[bytes, bool]:
+        reader, writer = await asyncio.open_connection(HOST, port)
+        writer.write(data)
+        answer = b""
+        try:
+            answer = await asyncio.wait_for(reader.read(65536), 5.0)
+            closed = answer == b"" or await _closed_by_server(reader, 5.0)
+        except (TimeoutError, OSError):
+            closed = False
+        writer.close()
+        return answer, closed
+
+    async def scenario() -> list[tuple[bytes, bool]]:
+        return await asyncio.gather(
+            connection(b""),  # connects and sends nothing
+            connection(_request_bytes("POST", "/predict", b"x" * 100)[:-90]),  # a body that stops
+            connection(b"GET /" + b"a" * 20_000),  # a request line longer than --max-header-bytes
+            connection(b"GET /livez HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: y\r\n" * 1000),  # endless headers
+        )
+
+    (idle, _), (slow_body, _), (long_line, _), (long_headers, _) = results = asyncio.run(scenario())
+    assert all(closed for _, closed in results), results
+    assert idle == b"" and slow_body == b""
+    assert long_line.startswith(b"HTTP/1.1 431") and long_headers.startswith(b"HTTP/1.1 431")
+    assert asyncio.run(_request(port, "GET", "/livez"))[0] == 200

@@ -4,6 +4,11 @@
 to 1 (grayscale) or 3 (RGB) channels, optionally resized. Anything Pillow cannot read raises a one-line
 ``DataError`` naming the file.
 
+Every decoder refuses an image of more than ``max_image_pixels()`` pixels (height x width x frames) before
+decoding its pixels, with ``ImageTooLarge`` (a ``DataError``): a few hundred kilobytes of compressed PNG or
+DICOM can otherwise expand to gigabytes. The limit is process-wide (default 50 million pixels, or the
+environment variable ``LEPTON_MAX_IMAGE_PIXELS``; ``lepton serve --max-image-pixels`` sets it too).
+
 ``decode_stack`` decodes a list of sources once, in a thread pool (Pillow releases the GIL while it
 decodes), into one ``(N, C, H, W)`` uint8 tensor held in memory: training then slices batches out of that
 tensor instead of reopening files every epoch. Sources that fail are either reported (``on_error="raise"``)
@@ -17,10 +22,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Literal
 
 import numpy as np
@@ -28,15 +36,20 @@ import numpy as np
 from lepton_core.errors import ConfigError, DataError
 
 __all__ = [
+    "DEFAULT_MAX_IMAGE_PIXELS",
     "IMAGE_SUFFIXES",
     "DecodedStack",
     "ImageSource",
     "ImageStackCache",
+    "ImageTooLarge",
+    "check_image_pixels",
     "decode_image",
     "decode_stack",
     "fit_array",
+    "max_image_pixels",
     "normalize_size",
     "resize_stack",
+    "set_max_image_pixels",
     "source_name",
     "synthetic_image",
 ]
@@ -48,6 +61,68 @@ ImageSource = bytes | str | Path
 """A path to an image file, or the file's bytes."""
 
 OnError = Literal["raise", "skip"]
+
+DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
+"""Most pixels (height x width x frames) an image may have unless the limit is changed."""
+
+
+PIXEL_LIMIT_FIX = "send a smaller image (or raise the limit: lepton serve --max-image-pixels, LEPTON_MAX_IMAGE_PIXELS)"
+
+
+class ImageTooLarge(DataError):
+    """An image with more pixels than the process-wide limit; the server answers 413 for it."""
+
+
+def _limit_from_environment() -> int:
+    given = os.environ.get("LEPTON_MAX_IMAGE_PIXELS", "").strip()
+    if not given:
+        return DEFAULT_MAX_IMAGE_PIXELS
+    if not given.isdigit() or int(given) < 1:
+        raise ConfigError(
+            f"LEPTON_MAX_IMAGE_PIXELS={given!r} is not a positive whole number", "set it to e.g. 50000000 or unset it"
+        )
+    return int(given)
+
+
+_max_pixels: int | None = None
+
+
+def max_image_pixels() -> int:
+    """The current limit on an image's pixels (height x width x frames)."""
+    global _max_pixels
+    if _max_pixels is None:
+        _max_pixels = _limit_from_environment()
+    return _max_pixels
+
+
+def set_max_image_pixels(limit: int) -> None:
+    """Change the process-wide pixel limit (Pillow's decompression-bomb limit follows it)."""
+    global _max_pixels
+    if limit < 1:
+        raise ConfigError(f"pixel limit {limit} is not positive", "pass a positive number of pixels")
+    _max_pixels = limit
+    _pillow()
+
+
+def check_image_pixels(height: int, width: int, frames: int, name: str) -> None:
+    """Raise ImageTooLarge when ``height x width x frames`` exceeds ``max_image_pixels()``; call before decoding."""
+    limit = max_image_pixels()
+    total = max(int(height), 0) * max(int(width), 0) * max(int(frames), 1)
+    if total > limit:
+        shape = f"{height} x {width}" + (f" x {frames} frames" if frames > 1 else "")
+        raise ImageTooLarge(
+            f"{name} has {total} pixels ({shape}), more than the limit of {limit}",
+            PIXEL_LIMIT_FIX,
+        )
+
+
+def _pillow() -> ModuleType:
+    """PIL.Image with its bomb limit at ours: its warning is redundant (we refuse those images), so it is silenced."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = max_image_pixels()
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    return Image
 
 
 def normalize_size(size: tuple[int, int] | Sequence[int] | int | None) -> tuple[int, int] | None:
@@ -157,14 +232,16 @@ def decode_image(
     images are min-max scaled to 0..255; palette and alpha images are flattened. A missing file, a non-image
     or a truncated image raises ``DataError`` naming ``name`` (default: the path, or ``<N bytes>``).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
+    Image = _pillow()
     label = source_name(source, name)
     handle = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else Path(source)
     if isinstance(handle, Path) and not handle.is_file():
         raise DataError(f"image file not found: {label}", "check the path")
     try:
         with Image.open(handle) as image:
+            check_image_pixels(image.height, image.width, 1, label)  # only the first frame is decoded
             image.load()
             if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
                 array = np.asarray(image, dtype=np.float32)
@@ -175,6 +252,11 @@ def decode_image(
     except UnidentifiedImageError:
         raise DataError(
             f"{label} is not an image Pillow can read", "remove it or convert it to PNG/JPEG"
+        ) from None
+    except Image.DecompressionBombError:  # over twice the limit: Pillow refuses it while reading the header
+        raise ImageTooLarge(
+            f"{label} has more than {2 * max_image_pixels()} pixels, more than the limit of {max_image_pixels()}",
+            PIXEL_LIMIT_FIX,
         ) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise DataError(f"{label} cannot be decoded ({exc})", "remove or re-export the file") from None

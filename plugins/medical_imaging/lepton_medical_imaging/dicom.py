@@ -4,11 +4,17 @@
 ready to stack with ``lepton_core.vision.images.decode_stack``. ``decode_any`` picks DICOM or Pillow by
 looking at the bytes (the ``DICM`` marker at offset 128, or a ``.dcm`` suffix), so one decoder serves
 image folders, DICOM directories and the predictor alike.
+
+Before any pixel data is read, decoded or inflated, Rows x Columns x NumberOfFrames from the header is
+checked against the core's pixel limit (``lepton_core.vision.images.check_image_pixels``): a file over it
+raises ``ImageTooLarge``. A deflated file (the whole dataset zlib-compressed) is inflated only as far as
+its header, then to the size its header announces, never further.
 """
 
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +23,14 @@ from typing import Literal
 import numpy as np
 
 from lepton_core.errors import ConfigError, DataError
-from lepton_core.vision.images import ImageSource, decode_image, fit_array, source_name
+from lepton_core.vision.images import ImageSource, check_image_pixels, decode_image, fit_array, source_name
 
 __all__ = ["DicomOptions", "decode_any", "decode_dicom", "is_dicom", "write_dicom"]
 
 DICOM_SUFFIXES = (".dcm", ".dicom")
 Frame = Literal["middle", "first", "mean", "max"]
+HEADER_BYTES = 1 << 20
+"""How much of a deflated dataset is inflated to read its header (everything before the pixel data)."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,6 @@ def decode_dicom(
     options: DicomOptions | None = None,
 ) -> np.ndarray:
     """Decode a DICOM file or its bytes into uint8 ``(H, W, channels)``; a bad file raises DataError naming it."""
-    import pydicom
     from pydicom.errors import InvalidDicomError
 
     label = source_name(source, name)
@@ -148,14 +155,62 @@ def decode_dicom(
     if isinstance(handle, Path) and not handle.is_file():
         raise DataError(f"DICOM file not found: {label}", "check the path and the labels CSV")
     try:
-        dataset = pydicom.dcmread(
-            handle, force=isinstance(handle, Path) and handle.suffix.lower() in DICOM_SUFFIXES
-        )
-    except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as exc:
+        dataset = _read_checked(handle, label, force=isinstance(handle, Path) and handle.suffix.lower() in DICOM_SUFFIXES)
+    except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError, AttributeError, zlib.error) as exc:
         raise DataError(
             f"{label} is not a readable DICOM file ({type(exc).__name__})", "remove or re-export it"
         ) from None
     return fit_array(_pixels(dataset, label, options or DicomOptions()), size, channels)
+
+
+def _check_header(header: object, label: str) -> int:
+    """Refuse a dataset whose Rows x Columns x NumberOfFrames is over the pixel limit; its pixel data size in bytes."""
+    rows, columns = int(getattr(header, "Rows", 0) or 0), int(getattr(header, "Columns", 0) or 0)
+    frames = int(getattr(header, "NumberOfFrames", 1) or 1)
+    check_image_pixels(rows, columns, frames, label)
+    samples = int(getattr(header, "SamplesPerPixel", 1) or 1)
+    bits = int(getattr(header, "BitsAllocated", 16) or 16)
+    return rows * columns * frames * samples * max(1, (bits + 7) // 8)
+
+
+def _read_checked(handle: io.BytesIO | Path, label: str, force: bool) -> object:
+    """Read a DICOM dataset whose header passes the pixel limit, checked before the pixel data is touched."""
+    import pydicom
+    from pydicom.filereader import read_dataset, read_preamble
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    with handle.open("rb") if isinstance(handle, Path) else handle as fp:
+        read_preamble(fp, force)
+        meta = read_dataset(fp, is_implicit_VR=False, is_little_endian=True, stop_when=lambda tag, *_: tag.group != 2)
+        if meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
+            return _read_deflated(fp, meta, label)
+        fp.seek(0)
+        _check_header(pydicom.dcmread(fp, stop_before_pixels=True, force=force), label)
+        fp.seek(0)
+        return pydicom.dcmread(fp, force=force)
+
+
+def _read_deflated(fp: object, meta: object, label: str) -> object:
+    """A deflated dataset, inflated to its header, checked, then inflated to the pixel data its header announces."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.filereader import read_dataset
+
+    def at_pixels(tag: object, *_: object) -> bool:
+        return tag in (0x7FE00010, 0x7FE00008, 0x7FE00009)
+
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    inflated = inflater.decompress(fp.read(), HEADER_BYTES)  # type: ignore[attr-defined]
+    header = read_dataset(io.BytesIO(inflated), is_implicit_VR=False, is_little_endian=True, stop_when=at_pixels)
+    budget = _check_header(header, label) + (1 << 16)
+    inflated += inflater.decompress(inflater.unconsumed_tail, max(budget - len(inflated), 1))
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise DataError(
+            f"{label} inflates to more data than its header announces ({header.Rows} x {header.Columns} pixels)",
+            "remove it or re-export it without deflate compression",
+        )
+    dataset = read_dataset(io.BytesIO(inflated), is_implicit_VR=False, is_little_endian=True)
+    dataset.file_meta = FileMetaDataset(meta)
+    return dataset
 
 
 def decode_any(
