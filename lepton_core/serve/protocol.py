@@ -77,10 +77,13 @@ def guarded_protocol(
             self._reading_body = False
             self._stop_timer()
             super().on_message_complete()
+            if self.timeout_keep_alive_task is not None:  # answered before its body was read (413): idle now
+                self._await_head()
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
-            if self.timeout_keep_alive_task is not None:  # idle now (not closing, no pipelined request)
+            # idle now (not closing, no pipelined request), unless the rest of the request's body is still coming
+            if self.timeout_keep_alive_task is not None and not self._reading_body:
                 self._await_head()
 
         def _await_head(self) -> None:
