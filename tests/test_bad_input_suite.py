@@ -730,6 +730,9 @@ def _predict_to(output: str, rows: pd.DataFrame | None = None) -> Callable[[Path
         target = output.replace("{dir}", str(directory))
         return ["predict", str(bundle), str(directory / "in.csv"), "-o", target, "--no-progress"]
 
+    return args
+
+
 # ---------------------------------------------------------------------------- `lepton serve` limits and hostile input
 
 SERVE_ERROR = EXIT_CODES["serve or export error"]
@@ -861,6 +864,7 @@ RUNS_CASES: list[Case] = [
     ),
 ]
 CASES += RUNS_CASES
+
 
 def _huge_png_header(width: int, height: int) -> bytes:
     """A PNG that announces ``width x height`` pixels and holds one row of them."""
