@@ -51,14 +51,23 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: lis
 
 @hookimpl
 def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
-    """The TabularNet, preprocessing + decision policy, two example rows and a drift reference sample."""
-    from lepton_finance.decision import fit_policy
+    """The TabularNet, preprocessing, the champion and its decision policy, example rows, a drift reference.
 
-    policy = fit_policy(ctx.cfg.task, model, datamodule)
-    state = {**datamodule.export_state(), "decision": policy.to_state()}
+    The champion is the one evaluation chose on validation; without it (no evaluation ran) the network.
+    """
+    from lepton_finance.champion import select_champion
+    from lepton_finance.decision import net_logits
+
+    champion = getattr(datamodule, "champion", None)
+    if champion is None:
+        network_val = net_logits(model, datamodule.loader("val"))
+        val_inputs = tuple(datamodule.tensors["val"][:2])
+        champion = select_champion(ctx.cfg.task, datamodule.targets["val"], network_val, [], val_inputs, ctx.seed)
+    state = {**datamodule.export_state(), "decision": champion.chosen.policy.to_state(), "champion": champion.state()}
     return Export(
         module=model.net,
         state=state,
         input_example=datamodule.input_example(),
         reference_inputs=datamodule.reference_inputs(),
+        files=champion.files(),
     )
