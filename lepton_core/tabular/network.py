@@ -60,15 +60,15 @@ class TabularNet(nn.Module):
         for size in hidden:
             layers += [nn.Linear(previous, int(size)), nn.ReLU(), nn.Dropout(dropout)]
             previous = int(size)
-        self.skip = nn.Linear(width, n_outputs) if linear_skip else None
         if self.ensemble == 1:
             layers.append(nn.Linear(previous, n_outputs))
-            self.mlp = nn.Sequential(*layers)
+        self.mlp = nn.Sequential(*layers)
+        self.skip = nn.Linear(width, n_outputs) if linear_skip else None
+        if self.ensemble == 1:
             if self.skip is not None:  # start as the linear model; the MLP adds only what the data supports
                 nn.init.zeros_(layers[-1].weight)
                 nn.init.zeros_(layers[-1].bias)
             return
-        self.mlp = nn.Sequential(*layers)
         signs = torch.randint(0, 2, (self.ensemble, width)).float() * 2 - 1
         self.member_scale = nn.Parameter(signs)
         bound = 1.0 / previous**0.5
