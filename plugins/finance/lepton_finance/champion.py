@@ -28,6 +28,7 @@ __all__ = [
     "Candidate",
     "Champion",
     "DeployedScorer",
+    "check_champion_options",
     "metric_value",
     "primary_metric",
     "select_champion",
@@ -54,6 +55,15 @@ def primary_metric(task_cfg: Any) -> str:
     if name not in SELECTABLE:
         raise ConfigError(f"unknown task.primary_metric '{name}'", f"use one of {', '.join(SELECTABLE)}")
     return str(name)
+
+
+def check_champion_options(task_cfg: Any, baseline_names: Sequence[str]) -> None:
+    """Refuse an unknown ``task.primary_metric`` or a ``task.champion`` that no contender of the run can be."""
+    primary_metric(task_cfg)
+    forced = str(task_cfg.get("champion") or "auto")
+    allowed = ["auto", "model", *baseline_names, *(f"model+{name}" for name in baseline_names)]
+    if forced not in allowed:
+        raise ConfigError(f"task.champion={forced} is not a contender of this run", f"use one of {', '.join(allowed)}")
 
 
 def metric_value(metric: str, y: np.ndarray, prob: np.ndarray, policy: DecisionPolicy) -> float:

@@ -31,6 +31,8 @@ def lepton_build_baselines(ctx: RunContext, datamodule: Any) -> list[Any]:
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
+    from lepton_finance.champion import check_champion_options
+
     baselines = []
     for entry in (ctx.cfg.get("baselines") or {}).values():
         if entry is None:
@@ -38,6 +40,7 @@ def lepton_build_baselines(ctx: RunContext, datamodule: Any) -> list[Any]:
         options = OmegaConf.to_container(entry, resolve=True)
         if options.pop("enabled", True):
             baselines.append(instantiate(options))
+    check_champion_options(ctx.cfg.task, [b.name for b in baselines])  # fail before training, not after
     return baselines
 
 
