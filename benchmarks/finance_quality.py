@@ -111,7 +111,7 @@ def deployed(document: dict) -> tuple[str, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--tables", nargs="+", default=list(TABLES), choices=list(TABLES))
+    parser.add_argument("--tables", nargs="*", default=list(TABLES), choices=list(TABLES))
     parser.add_argument("--fraud", action="store_true", help="also the 100k-row generated fraud demo")
     parser.add_argument("--extra", nargs="*", default=[], help="extra overrides for every run (e.g. baselines.gradient_boosting.enabled=true)")
     parser.add_argument("--json", type=Path, help="write every run's metrics.json here")
