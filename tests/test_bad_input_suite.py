@@ -922,6 +922,28 @@ SERVER_CASES: list[Case] = [
 ]
 CASES += SERVER_CASES
 
+# ---------------------------------------------------------------------------- tabular: finance champion options
+
+TABULAR_CASES = [
+    Case(
+        "unknown champion",
+        "cli",
+        CONFIG,
+        r"task.champion=forest is not a contender of this run",
+        lambda d, b: [*FINANCE, "task.champion=forest"],
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "unknown primary metric",
+        "cli",
+        CONFIG,
+        r"unknown task.primary_metric 'accuracy'",
+        lambda d, b: [*FINANCE, "task.primary_metric=accuracy"],
+        outputs=RUN_OUTPUTS,
+    ),
+]
+CASES += TABULAR_CASES
+
 
 # ---------------------------------------------------------------------------- checks
 

@@ -366,7 +366,7 @@ def test_hostile_bundle_is_refused_by_the_cli(
     def loaded_anyway(*_: object) -> None:
         raise AssertionError("the hostile bundle loaded")
 
-    monkeypatch.setattr(server, "bind_socket", loaded_anyway)
+    monkeypatch.setattr(server, "create_app", loaded_anyway)  # serve binds its port first, then loads
     message = _hostile(name, bundle, probe)
     (tmp_path / "in.jsonl").write_text('{"x1": 0.1, "x2": 0.2}\n')
     args = {

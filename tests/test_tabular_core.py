@@ -135,6 +135,23 @@ def test_tabular_net_and_integrated_gradients_completeness() -> None:
     np.testing.assert_allclose(attributions.sum(axis=1), gap.numpy(), atol=2e-3)
 
 
+def test_tabular_net_ensemble_members_and_their_mean() -> None:
+    frame = _frame()
+    pre = TabularPreprocessor().fit(frame, ["income", "age", "city"])
+    x_num, x_cat = pre.transform(frame)
+    torch.manual_seed(0)
+    net = TabularNet(pre.n_numeric, pre.cardinalities, n_outputs=2, hidden=(16, 8), ensemble=4, linear_skip=False).eval()
+    with torch.no_grad():
+        members = net.forward_members(x_num, net.embed(x_cat))
+        assert members.shape == (200, 4, 2)
+        assert not torch.allclose(members[:, 0], members[:, 1])  # each member has its own input scaling and head
+        torch.testing.assert_close(net(x_num, x_cat), members.mean(dim=1))
+    single = TabularNet(pre.n_numeric, pre.cardinalities, hidden=(16,))
+    assert not any("member" in name or "head" in name for name, _ in single.named_parameters())  # k=1 unchanged
+    with pytest.raises(ValueError, match="ensemble=0"):
+        TabularNet(pre.n_numeric, pre.cardinalities, ensemble=0)
+
+
 def test_design_matrix_one_hot() -> None:
     matrix = design_matrix(torch.ones(3, 2), torch.tensor([[0], [2], [1]]), [3])
     assert matrix.shape == (3, 5)

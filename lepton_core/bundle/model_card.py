@@ -34,6 +34,9 @@ def model_card(ctx: RunContext, evaluation: Evaluation, manifest: dict[str, Any]
         cells = [_fmt(evaluation.metrics[c].get(name, "-")) for c in contenders]
         lines.append(f"| {name}{mark} | " + " | ".join(cells) + " |")
     lines += ["", verdict(evaluation), ""]
+    if evaluation.champion.get("name"):
+        where = evaluation.champion.get("selected_on", "validation")
+        lines += [f"Deployed: `{evaluation.champion['name']}`, selected on the {where} split.", ""]
     if evaluation.data_summary:
         lines += ["## Data", ""] + [f"- {k}: {_fmt(v)}" for k, v in evaluation.data_summary.items()] + [""]
     if evaluation.notes:

@@ -11,7 +11,7 @@ from typing import Any
 
 from lepton_core.atomic import apply_default_mode, publish_dir, staging_dir
 from lepton_core.bundle.loader import WEIGHTS_NAME, build_predictor, load_bundle
-from lepton_core.bundle.manifest import FORMAT_NAME, FORMAT_VERSION, write_manifest
+from lepton_core.bundle.manifest import FORMAT_NAME, FORMAT_VERSION, safe_member, write_manifest
 from lepton_core.bundle.model_card import model_card
 from lepton_core.bundle.plain import check_plain, without_instantiation_keys
 from lepton_core.errors import PluginError
@@ -104,6 +104,11 @@ def _stage(
         profile = drift_reference(_json_ready(list(export.reference_inputs)))
         (staged / DRIFT_REFERENCE_NAME).write_text(json.dumps(profile, indent=1), "utf-8")
         names.append(DRIFT_REFERENCE_NAME)
+    for name, payload in export.files.items():
+        if name in names or name in (WEIGHTS_NAME, "lepton.json", "model_card.md") or "/" in name:
+            raise PluginError(f"plugin '{ctx.plugin}': Export.files may not use the name '{name}'", "use a plain file name of your own")
+        safe_member(staged, name).write_bytes(payload)
+        names.append(name)
     if export.module is not None:
         from safetensors.torch import save_model
 

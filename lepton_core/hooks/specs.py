@@ -148,6 +148,9 @@ class Evaluation:
     tables: tuple[Table, ...] = ()
     notes: tuple[str, ...] = ()
     data_summary: Mapping[str, Any] = field(default_factory=dict)
+    # what the bundle deploys when a plugin picks it among several contenders on validation (name, how
+    # it was selected...); empty when the bundle simply deploys ``model``. Written to metrics.json.
+    champion: Mapping[str, Any] = field(default_factory=dict)
 
     def best_baseline(self) -> tuple[str, float] | None:
         """The baseline with the best primary metric, or None when there is none."""
@@ -182,7 +185,9 @@ class Export:
     ``reference_inputs`` (optional) are raw training input items, shaped like ``input_example``
     (a few thousand is plenty): the bundle stores only their profile (``drift_reference.json``:
     quantile bins, category frequencies, never the rows), which ``lepton serve`` compares live inputs
-    against (per-feature PSI in /metrics and /info).
+    against (per-feature PSI in /metrics and /info). ``files`` (optional) are extra bundle files by
+    plain name (a tree model in a safe text format...), hashed in the manifest like the others; the
+    plugin's predictor reads them itself from ``DeployContext.bundle_dir``.
     """
 
     module: torch.nn.Module | None
@@ -190,6 +195,7 @@ class Export:
     input_example: Sequence[Mapping[str, Any]]
     reference_inputs: Sequence[Mapping[str, Any]] = ()
     model_kwargs: Mapping[str, Any] | None = None
+    files: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

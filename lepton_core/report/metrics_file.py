@@ -38,6 +38,7 @@ def metrics_document(
             "metrics": {k: dict(v) for k, v in evaluation.metrics.items()},
             "best_baseline": best[0] if best else None,
             "baseline_wins": evaluation.baseline_wins(),
+            **({"champion": dict(evaluation.champion)} if evaluation.champion else {}),
             "notes": list(evaluation.notes),
             "data": dict(evaluation.data_summary),
             "validation": dict(validation or {}),

@@ -25,6 +25,11 @@ class TabularNet(nn.Module):
     returns (batch, n_outputs). With ``linear_skip`` a linear layer on the same inputs is added to the
     MLP's output (wide & deep) and the MLP's last layer starts at zero, so the network starts as a
     linear model and the MLP adds non-linear terms only where the data supports them.
+
+    ``ensemble = k > 1`` makes the MLP a TabM-mini efficient ensemble (Gorishniy et al., "TabM", 2024):
+    each of k members scales the shared input by its own vector (initialised to random signs), runs the
+    shared hidden layers, and has its own output head; ``forward`` returns the members' mean, and
+    ``forward_members`` each member's output, so training can fit every member on its own loss.
     """
 
     def __init__(
@@ -36,8 +41,12 @@ class TabularNet(nn.Module):
         dropout: float = 0.1,
         max_embedding_dim: int = 16,
         linear_skip: bool = True,
+        ensemble: int = 1,
     ) -> None:
         super().__init__()
+        if int(ensemble) < 1:
+            raise ValueError(f"ensemble={ensemble} must be at least 1")
+        self.ensemble = int(ensemble)
         self.n_numeric = int(n_numeric)
         self.cardinalities = [int(c) for c in cardinalities]
         self.embeddings = nn.ModuleList(
@@ -51,22 +60,40 @@ class TabularNet(nn.Module):
         for size in hidden:
             layers += [nn.Linear(previous, int(size)), nn.ReLU(), nn.Dropout(dropout)]
             previous = int(size)
-        layers.append(nn.Linear(previous, n_outputs))
+        if self.ensemble == 1:
+            layers.append(nn.Linear(previous, n_outputs))
         self.mlp = nn.Sequential(*layers)
         self.skip = nn.Linear(width, n_outputs) if linear_skip else None
-        if self.skip is not None:  # start as the linear model; the MLP adds only what the data supports
-            nn.init.zeros_(layers[-1].weight)
-            nn.init.zeros_(layers[-1].bias)
+        if self.ensemble == 1:
+            if self.skip is not None:  # start as the linear model; the MLP adds only what the data supports
+                nn.init.zeros_(layers[-1].weight)
+                nn.init.zeros_(layers[-1].bias)
+            return
+        signs = torch.randint(0, 2, (self.ensemble, width)).float() * 2 - 1
+        self.member_scale = nn.Parameter(signs)
+        bound = 1.0 / previous**0.5
+        self.head_weight = nn.Parameter(torch.empty(self.ensemble, previous, n_outputs).uniform_(-bound, bound))
+        self.head_bias = nn.Parameter(torch.zeros(self.ensemble, n_outputs))
+        if self.skip is not None:
+            nn.init.zeros_(self.head_weight)
 
     def embed(self, x_cat: torch.Tensor) -> list[torch.Tensor]:
         """One embedding tensor (batch, dim) per categorical column."""
         return [embedding(x_cat[:, i]) for i, embedding in enumerate(self.embeddings)]
 
-    def forward_embedded(self, x_num: torch.Tensor, embedded: Sequence[torch.Tensor]) -> torch.Tensor:
-        """The network from numeric inputs and already-embedded categoricals (used by attributions)."""
+    def forward_members(self, x_num: torch.Tensor, embedded: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Each member's outputs (batch, ensemble, n_outputs) from numeric inputs and embedded categoricals."""
         inputs = torch.cat([x_num, *embedded], dim=1) if embedded else x_num
-        out = self.mlp(inputs)
-        return out + self.skip(inputs) if self.skip is not None else out
+        if self.ensemble == 1:
+            out = self.mlp(inputs).unsqueeze(1)
+        else:
+            hidden = self.mlp(inputs.unsqueeze(1) * self.member_scale)  # (batch, k, hidden)
+            out = torch.einsum("bkh,kho->bko", hidden, self.head_weight) + self.head_bias
+        return out + self.skip(inputs).unsqueeze(1) if self.skip is not None else out
+
+    def forward_embedded(self, x_num: torch.Tensor, embedded: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The network (members' mean) from numeric inputs and already-embedded categoricals (used by attributions)."""
+        return self.forward_members(x_num, embedded).mean(dim=1)
 
     def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
         """Outputs of shape (batch, n_outputs)."""

@@ -1,4 +1,5 @@
-"""From logits to decisions: Platt calibration fitted on validation data, a cost-matrix threshold, expected cost."""
+"""From logits to decisions: Platt calibration fitted on validation data (kept only where it lowers the
+validation calibration error), a cost-matrix threshold, expected cost."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class DecisionPolicy:
     cost_false_positive: float
     threshold_source: str
     calibrated: bool
+    ece_val_uncalibrated: float | None = None
+    ece_val_calibrated: float | None = None
 
     def probability(self, logits: np.ndarray | torch.Tensor) -> np.ndarray:
         """Calibrated positive-class probabilities."""
@@ -53,10 +56,30 @@ def expected_cost(y: np.ndarray, prob: np.ndarray, threshold: float, cost_fn: fl
     return float((cost_fn * (positive & ~flagged).sum() + cost_fp * (~positive & flagged).sum()) / len(positive))
 
 
-def fit_policy(task_cfg: Any, model: torch.nn.Module, datamodule: Any) -> DecisionPolicy:
-    """Fit Platt scaling on the validation split and pick the threshold (fixed, or from the cost matrix)."""
-    from sklearn.linear_model import LogisticRegression
+def calibration_errors(logits: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, float]:
+    """Validation ECE of sigmoid(logits) and of Platt-scaled logits, the latter cross-fitted (2 folds).
 
+    Each half is calibrated by a Platt fit on the other half, so the calibrated figure is not measured on
+    the rows it was fitted to (an in-sample Platt fit always looks better than it is).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from lepton_core.metrics.classification import expected_calibration_error
+
+    raw = expected_calibration_error(y, 1.0 / (1.0 + np.exp(-logits)))
+    if min(int(y.sum()), int(len(y) - y.sum())) < 2:
+        return raw, float("inf")
+    calibrated = np.empty_like(logits)
+    folds = StratifiedKFold(n_splits=2, shuffle=True, random_state=seed)
+    for fit_rows, apply_rows in folds.split(logits.reshape(-1, 1), y):
+        platt = LogisticRegression(C=1e4, max_iter=1000).fit(logits[fit_rows].reshape(-1, 1), y[fit_rows])
+        calibrated[apply_rows] = platt.predict_proba(logits[apply_rows].reshape(-1, 1))[:, 1]
+    return raw, expected_calibration_error(y, calibrated)
+
+
+def decision_threshold(task_cfg: Any) -> tuple[float, float, float, str]:
+    """(cost of a miss, cost of a false alarm, threshold, where the threshold comes from) of a task config."""
     cost = task_cfg.get("cost") or {}
     cost_fn = float(cost.get("false_negative", 1.0))
     cost_fp = float(cost.get("false_positive", 1.0))
@@ -64,18 +87,30 @@ def fit_policy(task_cfg: Any, model: torch.nn.Module, datamodule: Any) -> Decisi
         raise ConfigError(
             f"task.cost must be positive (false_negative={cost_fn}, false_positive={cost_fp})", "fix task.cost"
         )
-    logits = net_logits(model, datamodule.loader("val"))
-    y = datamodule.targets["val"].astype(int)
-    platt = LogisticRegression(C=1e4, max_iter=1000).fit(logits.reshape(-1, 1), y)
-    slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
-    calibrated = slope > 0
-    if not calibrated:  # the network does not rank validation rows yet (e.g. a smoke run): leave logits as they are
-        slope, intercept = 1.0, 0.0
     fixed = task_cfg.get("threshold")
     if fixed is not None:
         if not 0 < float(fixed) < 1:
             raise ConfigError(f"task.threshold={fixed} is not a probability in (0, 1)", "fix task.threshold")
-        threshold, source = float(fixed), "task.threshold"
-    else:
-        threshold, source = cost_fp / (cost_fp + cost_fn), "cost matrix"
-    return DecisionPolicy(slope, intercept, threshold, cost_fn, cost_fp, source, calibrated)
+        return cost_fn, cost_fp, float(fixed), "task.threshold"
+    return cost_fn, cost_fp, cost_fp / (cost_fp + cost_fn), "cost matrix"
+
+
+def fit_policy(task_cfg: Any, logits: np.ndarray, y: np.ndarray, seed: int = 0) -> DecisionPolicy:
+    """Decide on Platt scaling from validation ``logits`` and labels ``y``, and pick the threshold.
+
+    The calibration is kept only when its cross-fitted validation ECE is lower than the uncalibrated one
+    (and the scores rank the positives at all); both figures are recorded in the policy.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    cost_fn, cost_fp, threshold, source = decision_threshold(task_cfg)
+    logits = np.asarray(logits, dtype=np.float64).reshape(-1)
+    y = np.asarray(y).astype(int).reshape(-1)
+    ece_raw, ece_calibrated = calibration_errors(logits, y, seed)
+    platt = LogisticRegression(C=1e4, max_iter=1000).fit(logits.reshape(-1, 1), y)
+    slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    calibrated = slope > 0 and ece_calibrated < ece_raw
+    if not calibrated:  # calibration would not help (or the scores do not rank yet): keep the raw scores
+        slope, intercept = 1.0, 0.0
+    finite = ece_calibrated if np.isfinite(ece_calibrated) else None
+    return DecisionPolicy(slope, intercept, threshold, cost_fn, cost_fp, source, calibrated, ece_raw, finite)

@@ -12,11 +12,11 @@ from lepton_core.metrics.classification import binary_metrics, expected_calibrat
 from lepton_core.report.figures import new_figure, save_figure
 from lepton_core.report.plots import pr_plot, reliability_plot, roc_plot
 from lepton_core.tabular.attribution import column_attributions, top_reasons
-from lepton_finance.decision import DecisionPolicy, expected_cost, fit_policy, net_logits
+from lepton_finance.champion import Champion, select_champion
+from lepton_finance.decision import DecisionPolicy, expected_cost, net_logits
 
-__all__ = ["AUC_TOLERANCE", "decile_table", "evaluate"]
+__all__ = ["decile_table", "evaluate"]
 
-AUC_TOLERANCE = 0.01
 IMPORTANCE_ROWS = 2000
 
 
@@ -29,7 +29,7 @@ def contender_metrics(y: np.ndarray, prob: np.ndarray, policy: DecisionPolicy) -
     return metrics
 
 
-def decile_table(y: np.ndarray, prob: np.ndarray) -> Table:
+def decile_table(y: np.ndarray, prob: np.ndarray, contender: str = "model") -> Table:
     """Rows ranked by score in ten equal groups (1 = riskiest): score range, positives, rate, capture, lift."""
     order = np.argsort(-prob, kind="stable")
     groups = np.array_split(order, 10)
@@ -44,7 +44,7 @@ def decile_table(y: np.ndarray, prob: np.ndarray) -> Table:
              f"{rate:.2%}", f"{captured / total:.1%}", f"{rate / base_rate:.2f}" if base_rate else "n/a")
         )
     return Table(
-        title="Score deciles (network, test split)",
+        title=f"Score deciles ({contender}, test split)",
         columns=("decile", "rows", "min score", "max score", "positives", "positive rate", "cumulative capture", "lift"),
         rows=tuple(rows),
         caption="Decile 1 holds the highest scores; capture = share of all positives found down to that decile.",
@@ -71,10 +71,11 @@ def _importance_plot(ctx: RunContext, columns: Sequence[str], importance: np.nda
     order = np.argsort(importance)[-20:]
     fig, ax = new_figure(5.5, 0.3 * len(order) + 1.2)
     ax.barh([columns[i] for i in order], importance[order], color="#3b75af")
-    ax.set(xlabel="mean |integrated-gradients attribution| (logit)", title="Global feature importance")
+    ax.set(xlabel="mean |contribution| (log-odds)", title="Global feature importance")
     return save_figure(
         fig, ctx, "feature_importance", "Global feature importance",
-        "Mean absolute attribution per input column over test rows (integrated gradients against the average training row).",
+        "Mean absolute contribution per input column to the deployed model's log-odds over test rows, against the "
+        "average training row (network: integrated gradients; logistic: exact; gradient boosting: TreeSHAP).",
     )
 
 
@@ -101,81 +102,119 @@ def _reason_table(
     )
 
 
+def _selection_table(champion: Champion) -> Table:
+    rows = []
+    for c in champion.candidates:
+        ece_cal = "-" if c.policy.ece_val_calibrated is None else f"{c.policy.ece_val_calibrated:.4f}"
+        rows.append((
+            c.name, f"{c.val_score:.4f}", f"{c.policy.ece_val_uncalibrated:.4f}", ece_cal,
+            "kept" if c.policy.calibrated else "dropped", "yes" if c is champion.chosen else "",
+        ))
+    return Table(
+        title=f"Champion selection on the validation split ({champion.metric})",
+        columns=("contender", f"validation {champion.metric}", "val ECE raw", "val ECE Platt (cross-fitted)",
+                 "calibration", "deployed"),
+        rows=tuple(rows),
+        caption="The bundle deploys the contender with the best validation score (the network on ties); "
+                "Platt calibration is kept only where it lowers the validation ECE. The test split chose nothing.",
+    )
+
+
 def evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation:
-    """Score network and baselines on the test split; figures, tables and notes for the report."""
-    policy = fit_policy(ctx.cfg.task, model, datamodule)
+    """Pick the champion on validation, then score every contender on the test split; figures, tables, notes."""
     decisions = dict(ctx.cfg.task.get("decisions") or {"positive": "flag", "negative": "pass"})
+    val_inputs = tuple(datamodule.tensors["val"][:2])
+    network_val = net_logits(model, datamodule.loader("val")) if model is not None else None
+    champion = select_champion(ctx.cfg.task, datamodule.targets["val"], network_val, baselines, val_inputs, ctx.seed)
+    datamodule.champion = champion  # read by lepton_export: the bundle deploys what was chosen here
+
     x_num, x_cat, y_tensor = datamodule.tensors["test"]
     y = y_tensor.numpy().astype(int)
-    logits = net_logits(model, datamodule.loader("test"))
-    raw = 1.0 / (1.0 + np.exp(-logits))
-    probs: dict[str, np.ndarray] = {"model": policy.probability(logits)}
-    for baseline in baselines:
-        probs[baseline.name] = np.asarray(baseline.predict((x_num, x_cat)), dtype=np.float64)
-    metrics = {name: contender_metrics(y, prob, policy) for name, prob in probs.items()}
-    metrics["model"]["ece_uncalibrated"] = expected_calibration_error(y, raw)
-    metrics["model"]["expected_cost_flag_none"] = policy.cost_false_negative * float(y.mean())
+    network_test = net_logits(model, datamodule.loader("test")) if model is not None else None
+    shown = [c for c in champion.candidates if c.network_weight in (0.0, 1.0) or c is champion.chosen]
+    probs: dict[str, np.ndarray] = {}
+    metrics: dict[str, dict[str, float]] = {}
+    for candidate in shown:
+        z = champion.scorer_of(candidate).logits(network_test, (x_num, x_cat))
+        probs[candidate.name] = candidate.policy.probability(z)
+        metrics[candidate.name] = contender_metrics(y, probs[candidate.name], candidate.policy)
+        metrics[candidate.name]["ece_uncalibrated"] = expected_calibration_error(y, 1.0 / (1.0 + np.exp(-z)))
+    chosen = champion.chosen
+    policy = chosen.policy
+    deployed = champion.deployed()
+    raw = 1.0 / (1.0 + np.exp(-deployed.logits(network_test, (x_num, x_cat))))
+    metrics[chosen.name]["expected_cost_flag_none"] = policy.cost_false_negative * float(y.mean())
 
     n_explain = min(IMPORTANCE_ROWS, len(y))
-    attributions = column_attributions(model.net, datamodule.preprocessor, x_num[:n_explain], x_cat[:n_explain])
+    inputs_explain = (x_num[:n_explain], x_cat[:n_explain])
+    network_attr = (
+        column_attributions(model.net, datamodule.preprocessor, *inputs_explain) if deployed.uses_network else None
+    )
+    attributions = deployed.attributions(network_attr, inputs_explain, datamodule.preprocessor)
     columns = datamodule.preprocessor.columns
     importance = np.abs(attributions).mean(axis=0)
 
     figures = (
         roc_plot(ctx, y, probs),
         pr_plot(ctx, y, probs),
-        reliability_plot(ctx, y, {"model (raw)": raw, "model (calibrated)": probs["model"],
-                                  **{k: v for k, v in probs.items() if k != "model"}}),
+        reliability_plot(ctx, y, {f"{chosen.name} (raw)": raw, **{f"{k}{' (deployed)' if k == chosen.name else ''}": v
+                                                                   for k, v in probs.items()}}),
         _cost_plot(ctx, y, probs, policy),
         _importance_plot(ctx, columns, importance),
     )
     ranked = np.argsort(-importance)
     tables = (
-        decile_table(y, probs["model"]),
-        _reason_table(datamodule, probs["model"], policy, attributions, decisions),
+        _selection_table(champion),
+        decile_table(y, probs[chosen.name], chosen.name),
+        _reason_table(datamodule, probs[chosen.name], policy, attributions, decisions),
         Table(
-            title="Global feature importance",
+            title=f"Global feature importance ({chosen.name})",
             columns=("feature", "mean |attribution|"),
             rows=tuple((columns[i], f"{importance[i]:.4f}") for i in ranked[:15]),
         ),
     )
     return Evaluation(
         metrics=metrics,
-        primary_metric="roc_auc",
-        greater_is_better=True,
+        primary_metric=champion.metric,
+        greater_is_better=champion.greater_is_better,
         figures=figures,
         tables=tables,
-        notes=tuple(_notes(metrics, policy, decisions)),
+        notes=tuple(_notes(metrics, champion, decisions)),
+        champion={**champion.record(), "test": metrics[chosen.name]},
     )
 
 
-def _notes(metrics: Mapping[str, Mapping[str, float]], policy: DecisionPolicy, decisions: Mapping[str, str]) -> list[str]:
+def _notes(metrics: Mapping[str, Mapping[str, float]], champion: Champion, decisions: Mapping[str, str]) -> list[str]:
+    chosen, metric = champion.chosen, champion.metric
+    network = next((c for c in champion.candidates if c.name == "model"), None)
     notes = []
-    model_auc = metrics["model"]["roc_auc"]
-    logistic = metrics.get("logistic", {}).get("roc_auc")
-    if logistic is not None:
-        if model_auc < logistic - AUC_TOLERANCE:
-            notes.append(
-                f"The network's ROC-AUC ({model_auc:.4f}) is more than {AUC_TOLERANCE} below the logistic "
-                f"baseline's ({logistic:.4f}) on this data: prefer the logistic model, or tune the network "
-                "(hparams_search=finance)."
-            )
-        else:
-            notes.append(
-                f"The network's ROC-AUC ({model_auc:.4f}) is within {AUC_TOLERANCE} of the logistic baseline's "
-                f"({logistic:.4f}) or better."
-            )
-    if policy.calibrated:
+    if chosen.name == "model":
+        notes.append(f"Deployed: the network (validation {metric} {chosen.val_score:.4f}; no baseline or blend did better).")
+    elif network is not None:
         notes.append(
-            "Network probabilities are calibrated on the validation split (Platt scaling); calibration error (ECE) "
-            f"{metrics['model']['ece_uncalibrated']:.4f} before, {metrics['model']['ece']:.4f} after."
+            f"Deployed: '{chosen.name}', not the network: its validation {metric} {chosen.val_score:.4f} beats the "
+            f"network's {network.val_score:.4f}. The bundle's predictions and reason codes come from '{chosen.name}'."
         )
     else:
-        notes.append("Calibration was skipped: the network does not rank the validation rows (train it longer).")
+        notes.append(f"Deployed: '{chosen.name}' (validation {metric} {chosen.val_score:.4f}).")
+    policy = chosen.policy
+    if policy.calibrated:
+        notes.append(
+            f"Platt calibration kept for '{chosen.name}': validation ECE {policy.ece_val_uncalibrated:.4f} raw, "
+            f"{policy.ece_val_calibrated:.4f} calibrated (cross-fitted); on test {metrics[chosen.name]['ece_uncalibrated']:.4f} "
+            f"raw, {metrics[chosen.name]['ece']:.4f} calibrated."
+        )
+    else:
+        after = "n/a" if policy.ece_val_calibrated is None else f"{policy.ece_val_calibrated:.4f}"
+        notes.append(
+            f"Calibration dropped for '{chosen.name}': it would not lower the validation ECE "
+            f"({policy.ece_val_uncalibrated:.4f} raw, {after} calibrated, cross-fitted); raw scores are used."
+        )
+    deployed = metrics[chosen.name]
     notes.append(
         f"Decision: '{decisions['positive']}' when the probability is at least {policy.threshold:.4f} "
         f"(from {policy.threshold_source}; a missed positive costs {policy.cost_false_negative:g}, a false alarm "
-        f"{policy.cost_false_positive:g}). Expected cost per row: {metrics['model']['expected_cost']:.4f} "
-        f"(flagging nothing: {metrics['model']['expected_cost_flag_none']:.4f})."
+        f"{policy.cost_false_positive:g}). Expected cost per row: {deployed['expected_cost']:.4f} "
+        f"(flagging nothing: {deployed['expected_cost_flag_none']:.4f})."
     )
     return notes

@@ -9,7 +9,7 @@ from typing import Any
 import lightning as L
 import torch
 from torch import nn
-from torchmetrics.classification import BinaryAUROC
+from torchmetrics.classification import BinaryAUROC, BinaryAveragePrecision
 
 from lepton_core.errors import ConfigError
 from lepton_core.tabular.network import TabularNet
@@ -31,7 +31,7 @@ def positive_weight(class_weight: str | float, positive_rate: float) -> float:
 
 
 class RiskClassifier(L.LightningModule):
-    """Wraps a TabularNet; logs val_loss and val_roc_auc; AdamW with a one-cycle learning rate."""
+    """Wraps a TabularNet; logs val_loss, val_roc_auc and val_pr_auc; AdamW with a one-cycle learning rate."""
 
     def __init__(
         self,
@@ -42,6 +42,7 @@ class RiskClassifier(L.LightningModule):
         dropout: float = 0.3,
         max_embedding_dim: int = 16,
         linear_skip: bool = True,
+        ensemble: int = 1,
         class_weight: str | float = "balanced",
         lr: float = 0.003,
         weight_decay: float = 0.05,
@@ -51,10 +52,11 @@ class RiskClassifier(L.LightningModule):
         self.save_hyperparameters()
         self.net = TabularNet(
             n_numeric, cardinalities, n_outputs=1, hidden=tuple(hidden), dropout=dropout,
-            max_embedding_dim=max_embedding_dim, linear_skip=linear_skip,
+            max_embedding_dim=max_embedding_dim, linear_skip=linear_skip, ensemble=ensemble,
         )
         self.register_buffer("pos_weight", torch.tensor(positive_weight(class_weight, positive_rate)))
         self.val_auc = BinaryAUROC()
+        self.val_ap = BinaryAveragePrecision()
 
     def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
         """Logits of shape (batch,)."""
@@ -65,7 +67,8 @@ class RiskClassifier(L.LightningModule):
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         x_num, x_cat, y = batch
-        loss = self._loss(self(x_num, x_cat), y)
+        members = self.net.forward_members(x_num, self.net.embed(x_cat)).squeeze(-1)  # (batch, k)
+        loss = self._loss(members, y.unsqueeze(1).expand_as(members))  # every member fits on its own (TabM)
         if batch_idx % self.trainer.log_every_n_steps == 0:  # each self.log costs about as much as a small step
             self.log("train_loss", loss, prog_bar=True, batch_size=len(y))
         return loss
@@ -75,10 +78,13 @@ class RiskClassifier(L.LightningModule):
         logits = self(x_num, x_cat)
         self.log("val_loss", self._loss(logits, y), prog_bar=True, batch_size=len(y))
         self.val_auc.update(logits, y.long())
+        self.val_ap.update(logits, y.long())
 
     def on_validation_epoch_end(self) -> None:
         self.log("val_roc_auc", self.val_auc.compute(), prog_bar=True)
+        self.log("val_pr_auc", self.val_ap.compute(), prog_bar=True)
         self.val_auc.reset()
+        self.val_ap.reset()
 
     def parameter_groups(self) -> list[dict[str, Any]]:
         """The linear path and embeddings at ``lr * linear_lr_factor``, the MLP at ``lr``.

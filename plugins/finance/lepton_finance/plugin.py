@@ -32,6 +32,8 @@ def lepton_build_baselines(ctx: RunContext, datamodule: Any) -> list[Any]:
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
+    from lepton_finance.champion import check_champion_options
+
     baselines = []
     for entry in (ctx.cfg.get("baselines") or {}).values():
         if entry is None:
@@ -39,6 +41,7 @@ def lepton_build_baselines(ctx: RunContext, datamodule: Any) -> list[Any]:
         options = OmegaConf.to_container(entry, resolve=True)
         if options.pop("enabled", True):
             baselines.append(instantiate(options))
+    check_champion_options(ctx.cfg.task, [b.name for b in baselines])  # fail before training, not after
     return baselines
 
 
@@ -52,11 +55,19 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: lis
 
 @hookimpl
 def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
-    """The TabularNet, preprocessing + decision policy, two example rows and a drift reference sample."""
-    from lepton_finance.decision import fit_policy
+    """The TabularNet, preprocessing, the champion and its decision policy, example rows, a drift reference.
 
-    policy = fit_policy(ctx.cfg.task, model, datamodule)
-    state = {**datamodule.export_state(), "decision": policy.to_state()}
+    The champion is the one evaluation chose on validation; without it (no evaluation ran) the network.
+    """
+    from lepton_finance.champion import select_champion
+    from lepton_finance.decision import net_logits
+
+    champion = getattr(datamodule, "champion", None)
+    if champion is None:
+        network_val = net_logits(model, datamodule.loader("val"))
+        val_inputs = tuple(datamodule.tensors["val"][:2])
+        champion = select_champion(ctx.cfg.task, datamodule.targets["val"], network_val, [], val_inputs, ctx.seed)
+    state = {**datamodule.export_state(), "decision": champion.chosen.policy.to_state(), "champion": champion.state()}
     hp = model.hparams
     net_kwargs = {
         "n_numeric": int(hp.n_numeric),
@@ -66,6 +77,7 @@ def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
         "dropout": float(hp.dropout),
         "max_embedding_dim": int(hp.max_embedding_dim),
         "linear_skip": bool(hp.linear_skip),
+        "ensemble": int(hp.get("ensemble", 1)),
     }
     return Export(
         module=model.net,
@@ -73,4 +85,5 @@ def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
         state=state,
         input_example=datamodule.input_example(),
         reference_inputs=datamodule.reference_inputs(),
+        files=champion.files(),
     )

@@ -1,4 +1,10 @@
-"""RiskPredictor: JSON rows with the training columns -> calibrated probability, decision, reason codes."""
+"""RiskPredictor: JSON rows with the training columns -> calibrated probability, decision, reason codes.
+
+The probability comes from the run's champion (``state["champion"]``, see ``lepton_finance.champion``):
+the network, a baseline or a blend. A baseline is rebuilt by this module's own code from its kind
+(coefficients in the state, or the LightGBM text file listed and hashed in the manifest), never from a
+class name in the bundle. Bundles without a champion record deploy the network, as before.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,14 @@ import numpy as np
 import torch
 from pydantic import BaseModel
 
+from lepton_core.bundle.manifest import safe_member
+from lepton_core.errors import BundleError
 from lepton_core.hooks.specs import DeployContext
 from lepton_core.tabular.attribution import column_attributions, top_reasons
 from lepton_core.tabular.network import TabularNet
 from lepton_core.tabular.predictor import TabularPredictor, row_model
 from lepton_core.tabular.preprocessing import TabularPreprocessor
+from lepton_finance.champion import DeployedScorer
 from lepton_finance.decision import DecisionPolicy
 
 __all__ = ["ReasonCode", "RiskPrediction", "RiskPredictor"]
@@ -55,8 +64,10 @@ class RiskPredictor(TabularPredictor):
         id_column: str | None = None,
         reason_codes: int = 3,
         ig_steps: int = 16,
+        champion: DeployedScorer | None = None,
     ) -> None:
         super().__init__(module, preprocessor, id_column)
+        self.champion = champion or DeployedScorer(1.0)
         self.policy = policy
         self.labels = labels
         self.decisions = decisions
@@ -82,7 +93,18 @@ class RiskPredictor(TabularPredictor):
             id_column=id_column,
             reason_codes=int(task_cfg.get("reason_codes", 3)),
             ig_steps=int(predictor_cfg.get("ig_steps", 16)),
+            champion=DeployedScorer.from_state(state.get("champion") or {}, lambda name: _bundle_text(ctx, name)),
         )
+
+    def run_module(self, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """The champion's log-odds (batch, 1): the network's (torch or ONNX), a baseline's, or their blend."""
+        if self.champion.baseline is None or self.champion.network_weight >= 1:
+            return super().run_module(inputs)
+        network = None
+        if self.champion.uses_network:
+            network = torch.as_tensor(super().run_module(inputs)).reshape(-1).double().cpu().numpy()
+        logits = self.champion.logits(network, (inputs[0].cpu(), inputs[1].cpu()))
+        return torch.from_numpy(logits).reshape(-1, 1)
 
     def postprocess(self, outputs: Any, items: Sequence[BaseModel]) -> list[dict[str, Any]]:
         """Probability, decision, label and the top reason codes of each row."""
@@ -90,10 +112,13 @@ class RiskPredictor(TabularPredictor):
         probability = self.policy.probability(logits)
         flagged = probability >= self.policy.threshold
         reasons: list[list[dict[str, Any]]] = [[] for _ in items]
-        if self.reason_codes > 0 and self.module is not None:
+        if self.reason_codes > 0 and (self.module is not None or not self.champion.uses_network):
             frame = self.rows_frame(items)
             x_num, x_cat = self.preprocessor.transform(frame)
-            attributions = column_attributions(self.module, self.preprocessor, x_num, x_cat, steps=self.ig_steps)
+            network = None
+            if self.champion.uses_network:
+                network = column_attributions(self.module, self.preprocessor, x_num, x_cat, steps=self.ig_steps)
+            attributions = self.champion.attributions(network, (x_num, x_cat), self.preprocessor)
             rows = [item.model_dump(by_alias=True) for item in items]
             reasons = top_reasons(attributions, self.preprocessor.columns, rows, k=self.reason_codes)
         return [
@@ -106,3 +131,10 @@ class RiskPredictor(TabularPredictor):
             }
             for row_id, p, flag, codes in zip(self.row_ids(items), probability, np.asarray(flagged), reasons)
         ]
+
+
+def _bundle_text(ctx: DeployContext, name: str) -> str:
+    """A text file of the bundle that its manifest lists (and so hashes)."""
+    if name not in ctx.manifest.get("files", {}):
+        raise BundleError(f"bundle lacks {name} (its champion needs it)", "rebuild the bundle with `lepton run`")
+    return safe_member(ctx.bundle_dir, name).read_text("utf-8")

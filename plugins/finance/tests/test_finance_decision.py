@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from lepton_finance.data import FinanceDataModule
-from lepton_finance.decision import DecisionPolicy, expected_cost, fit_policy
+from lepton_finance.decision import DecisionPolicy, expected_cost, fit_policy, net_logits
 from lepton_finance.evaluation import decile_table
 from lepton_finance.model import RiskClassifier, positive_weight
 from omegaconf import OmegaConf
@@ -46,11 +46,13 @@ def test_policy_threshold_from_costs_and_calibration_on_validation() -> None:
     column = dm.preprocessor.numeric.index("delinquencies_2y")
     model.net.skip.weight.data[0, column] = 1.0  # rank by delinquencies: some signal
     task = OmegaConf.create({"threshold": None, "cost": {"false_negative": 9.0, "false_positive": 1.0}})
-    policy = fit_policy(task, model, dm)
+    logits, y = net_logits(model, dm.loader("val")), dm.targets["val"]
+    policy = fit_policy(task, logits, y)
     assert policy.threshold == pytest.approx(0.1) and policy.threshold_source == "cost matrix"
-    assert policy.calibrated and policy.slope > 0
+    assert policy.calibrated and policy.slope > 0  # raw logits of 0..k delinquencies are far from probabilities
+    assert policy.ece_val_calibrated < policy.ece_val_uncalibrated
     assert DecisionPolicy.from_state(policy.to_state()) == policy
-    fixed = fit_policy(OmegaConf.create({"threshold": 0.3, "cost": {}}), model, dm)
+    fixed = fit_policy(OmegaConf.create({"threshold": 0.3, "cost": {}}), logits, y)
     assert fixed.threshold == 0.3 and fixed.threshold_source == "task.threshold"
     with pytest.raises(ConfigError, match="task.threshold=1.5"):
-        fit_policy(OmegaConf.create({"threshold": 1.5}), model, dm)
+        fit_policy(OmegaConf.create({"threshold": 1.5}), logits, y)
