@@ -187,7 +187,11 @@ def gradcam_figures(
         heatmaps, _ = cam(datamodule.normalize(images[rows]).to(device), torch.from_numpy(pred[chosen]))
         layer = next(name for name, module in network.named_modules() if module is cam.layer)
         where = f"Grad-CAM of the predicted class at {layer or 'the network'} ({'x'.join(map(str, heatmaps.shape[1:]))} map)"
-        captions = [f"true {names[y[i]]}\npred {names[pred[i]]} {probs[i, pred[i]]:.2f}" for i in chosen]
+        empty = (heatmaps.flatten(1).amax(dim=1) <= 0).tolist()  # no region speaks for the class: say so
+        captions = [
+            f"true {names[y[i]]}\npred {names[pred[i]]} {probs[i, pred[i]]:.2f}" + ("\n(no region for it)" if blank else "")
+            for i, blank in zip(chosen, empty)
+        ]
         figures.append(
             overlay_grid(
                 ctx,
