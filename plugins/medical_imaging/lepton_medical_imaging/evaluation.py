@@ -184,13 +184,20 @@ def gradcam_figures(
         if len(chosen) == 0:
             continue
         rows = torch.from_numpy(chosen)
-        heatmaps, _ = cam(datamodule.normalize(images[rows]).to(device), torch.from_numpy(pred[chosen]))
+        inputs = datamodule.normalize(images[rows]).to(device)
+        heatmaps, _ = cam(inputs, torch.from_numpy(pred[chosen]))
+        # a class defined by an absence (normal) often has no region for it: show the runner-up class's map
+        shown = pred[chosen].copy()
+        empty = np.flatnonzero((heatmaps.flatten(1).amax(dim=1) <= 0).numpy())
+        if len(empty):
+            shown[empty] = np.argsort(probs[chosen[empty]], axis=1)[:, -2]
+            heatmaps[empty] = cam(inputs[empty], torch.from_numpy(shown[empty]))[0]
         layer = next(name for name, module in network.named_modules() if module is cam.layer)
-        where = f"Grad-CAM of the predicted class at {layer or 'the network'} ({'x'.join(map(str, heatmaps.shape[1:]))} map)"
-        empty = (heatmaps.flatten(1).amax(dim=1) <= 0).tolist()  # no region speaks for the class: say so
+        where = f"Grad-CAM at {layer or 'the network'}, {'x'.join(map(str, heatmaps.shape[1:]))} map"
         captions = [
-            f"true {names[y[i]]}\npred {names[pred[i]]} {probs[i, pred[i]]:.2f}" + ("\n(no region for it)" if blank else "")
-            for i, blank in zip(chosen, empty)
+            f"true {names[y[i]]}\npred {names[pred[i]]} {probs[i, pred[i]]:.2f}"
+            + ("" if shown[k] == pred[i] else f"\nheat: {names[shown[k]]}")
+            for k, i in enumerate(chosen)
         ]
         figures.append(
             overlay_grid(
@@ -203,7 +210,8 @@ def gradcam_figures(
                 columns=4,
                 caption_colors=[color] * len(chosen),
                 caption=f"Test images the model classified {'correctly' if kind == 'right' else 'wrongly'}; warm colours "
-                f"mark the regions that drove the predicted class ({where}).",
+                f"mark the regions that drove the predicted class, or, where no region speaks for it (\"heat:\" "
+                f"in the caption), the runner-up class ({where}).",
             )
         )
     return figures
