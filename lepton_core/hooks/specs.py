@@ -19,9 +19,11 @@ a plugin declares the version it was written for in ``PluginInfo.contract_versio
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from lepton_core.hooks.markers import hookspec
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTRACT_VERSION",
+    "METRIC_DIRECTIONS",
     "STAGES",
     "Baseline",
     "DataSpecs",
@@ -42,6 +45,7 @@ __all__ = [
     "DeploySpecs",
     "DescribeSpecs",
     "Evaluation",
+    "is_baseline",
     "Export",
     "Figure",
     "LifecycleSpecs",
@@ -51,6 +55,7 @@ __all__ = [
     "Stage",
     "Table",
     "TaskInfo",
+    "metric_direction",
 ]
 
 CONTRACT_VERSION = "1.0"
@@ -134,11 +139,59 @@ class Table:
     caption: str = ""
 
 
+#: Well-known metric names and their direction (True: greater is better). ``name@k`` (``hr@10``) takes the
+#: direction of ``name``; ``sensitivity_<class>`` / ``specificity_<class>`` of ``sensitivity`` /
+#: ``specificity``. A plugin adds or overrides names for its own runs with ``Evaluation.metric_directions``.
+METRIC_DIRECTIONS: Mapping[str, bool] = MappingProxyType(
+    {
+        **dict.fromkeys(
+            (
+                "roc_auc", "pr_auc", "auc", "average_precision", "image_auroc", "pixel_auroc", "accuracy",
+                "balanced_accuracy", "top_k_accuracy", "f1", "f1_macro", "f1_micro", "f1_weighted",
+                "precision", "recall", "sensitivity", "specificity", "ks", "gini", "r2", "hr", "hit_rate",
+                "ndcg", "map", "mrr",
+            ),
+            True,
+        ),
+        **dict.fromkeys(
+            (
+                "rmse", "mae", "mse", "mape", "wape", "smape", "mase", "rmsse", "ece", "brier", "log_loss",
+                "expected_cost", "cost_per_part", "false_reject_rate", "false_positive_rate",
+                "quantile_loss", "pinball_loss", "crps", "phm08_score", "phm08_per_window", "plan_cost",
+            ),
+            False,
+        ),
+    }
+)
+
+
+def metric_direction(name: str, overrides: Mapping[str, bool] | None = None) -> bool | None:
+    """True when greater is better for metric ``name``, False when lower is, None when unknown."""
+    table = {**METRIC_DIRECTIONS, **(overrides or {})}
+    base, at, _ = name.partition("@")
+    prefix = name.split("_", 1)[0]
+    if name in table:
+        return bool(table[name])
+    if at and base in table:
+        return bool(table[base])
+    if prefix in ("sensitivity", "specificity"):
+        return bool(table[prefix])
+    return None
+
+
+def is_baseline(contender: str) -> bool:
+    """True for a baseline; False for ``model`` and its own variants (``network`` alone, ``model+<baseline>`` blends)."""
+    return contender not in ("model", "network") and not contender.startswith("model+")
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """Test-split results: metrics per contender (``model`` and each baseline by name), figures and tables.
 
-    ``primary_metric`` decides who wins; the report says plainly when a baseline beats the model.
+    ``primary_metric`` decides who wins; the report says plainly when a baseline beats the model, on the
+    primary metric and on every other metric whose direction is known (``metric_directions``, metric ->
+    greater is better, adds to or overrides the core's ``METRIC_DIRECTIONS``; the primary metric's
+    direction is always ``greater_is_better``).
     """
 
     metrics: Mapping[str, Mapping[str, float]]
@@ -151,13 +204,46 @@ class Evaluation:
     # what the bundle deploys when a plugin picks it among several contenders on validation (name, how
     # it was selected...); empty when the bundle simply deploys ``model``. Written to metrics.json.
     champion: Mapping[str, Any] = field(default_factory=dict)
+    metric_directions: Mapping[str, bool] = field(default_factory=dict)
+
+    def direction(self, metric: str) -> bool | None:
+        """True when greater is better for ``metric``, False when lower is, None when unknown."""
+        if metric == self.primary_metric:
+            return self.greater_is_better
+        return metric_direction(metric, self.metric_directions)
+
+    def baseline_wins_by_metric(self) -> dict[str, list[str]]:
+        """For each baseline that beats the model anywhere, the metrics (primary first) where it scores
+        strictly better; metrics of unknown direction and missing or non-finite values are not compared."""
+        model = self.metrics.get("model")
+        if model is None:
+            return {}
+        names = [self.primary_metric, *(m for m in model if m != self.primary_metric)]
+        wins: dict[str, list[str]] = {}
+        for baseline, scores in self.metrics.items():
+            if not is_baseline(baseline):
+                continue
+            won = []
+            for metric in names:
+                greater = self.direction(metric)
+                mine, theirs = model.get(metric), scores.get(metric)
+                if greater is None or mine is None or theirs is None:
+                    continue
+                mine, theirs = float(mine), float(theirs)
+                if not (math.isfinite(mine) and math.isfinite(theirs)):
+                    continue
+                if (theirs > mine) if greater else (theirs < mine):
+                    won.append(metric)
+            if won:
+                wins[baseline] = won
+        return wins
 
     def best_baseline(self) -> tuple[str, float] | None:
         """The baseline with the best primary metric, or None when there is none."""
         scores = [
             (name, float(m[self.primary_metric]))
             for name, m in self.metrics.items()
-            if name != "model" and self.primary_metric in m
+            if is_baseline(name) and self.primary_metric in m
         ]
         if not scores:
             return None

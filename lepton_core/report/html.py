@@ -31,24 +31,41 @@ def _metric_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
             finite = [v for v in values if v is not None and math.isfinite(float(v))]
             if finite:
                 best = max(finite) if evaluation.greater_is_better else min(finite)
-        cells = [{"text": "-" if v is None else _format(float(v)), "best": v is not None and v == best} for v in values]
-        rows.append({"name": name, "primary": name == evaluation.primary_metric, "cells": cells})
+        beaten = {b for b, won in evaluation.baseline_wins_by_metric().items() if name in won}
+        cells = [
+            {"text": "-" if v is None else _format(float(v)), "best": v is not None and v == best, "beats": c in beaten}
+            for c, v in zip(contenders, values)
+        ]
+        greater = evaluation.direction(name)
+        direction = "" if greater is None else ("higher is better" if greater else "lower is better")
+        rows.append({"name": name, "primary": name == evaluation.primary_metric, "cells": cells, "direction": direction})
     return rows
 
 
+def metric_losses(evaluation: Evaluation) -> list[str]:
+    """One sentence per baseline that beats the model anywhere, naming every such metric."""
+    return [
+        f"{baseline} beats the model on {', '.join(metrics)}."
+        for baseline, metrics in evaluation.baseline_wins_by_metric().items()
+    ]
+
+
 def verdict(evaluation: Evaluation) -> str:
-    """One sentence saying whether the model beats its best baseline on the primary metric."""
+    """Whether the model beats its best baseline on the primary metric, then every metric a baseline wins."""
     best = evaluation.best_baseline()
     model = evaluation.metrics.get("model", {}).get(evaluation.primary_metric)
     if best is None or model is None:
         return ""
     metric = evaluation.primary_metric
     if evaluation.baseline_wins():
-        return (
+        sentence = (
             f"The baseline '{best[0]}' beats the model on {metric} ({best[1]:.4g} vs {model:.4g}). "
             "Prefer the baseline, or give the model more data, epochs or capacity."
         )
-    return f"The model beats the best baseline '{best[0]}' on {metric} ({model:.4g} vs {best[1]:.4g})."
+    else:
+        sentence = f"The model beats the best baseline '{best[0]}' on {metric} ({model:.4g} vs {best[1]:.4g})."
+    losses = metric_losses(evaluation)
+    return " ".join([sentence, *losses]) if losses else f"{sentence} No baseline beats it on any other metric."
 
 
 def write_report(ctx: RunContext, evaluation: Evaluation, timings: dict[str, float], path: Path | None = None) -> Path:
@@ -77,6 +94,7 @@ def write_report(ctx: RunContext, evaluation: Evaluation, timings: dict[str, flo
         direction="higher" if evaluation.greater_is_better else "lower",
         verdict=verdict(evaluation),
         baseline_wins=evaluation.baseline_wins(),
+        losses=metric_losses(evaluation),
         notes=list(evaluation.notes),
         figures=figures,
         tables=tables,

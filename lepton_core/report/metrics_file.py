@@ -39,6 +39,12 @@ def metrics_document(
             "best_baseline": best[0] if best else None,
             "baseline_wins": evaluation.baseline_wins(),
             **({"champion": dict(evaluation.champion)} if evaluation.champion else {}),
+            "baseline_wins_on": evaluation.baseline_wins_by_metric(),
+            "metric_directions": {
+                name: "higher" if greater else "lower"
+                for name in dict.fromkeys(k for m in evaluation.metrics.values() for k in m)
+                if (greater := evaluation.direction(name)) is not None
+            },
             "notes": list(evaluation.notes),
             "data": dict(evaluation.data_summary),
             "validation": dict(validation or {}),

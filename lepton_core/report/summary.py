@@ -25,9 +25,12 @@ def print_summary(ctx: RunContext, evaluation: Evaluation, bundle_dir: Path | No
     table.add_column("metric")
     for name in contenders:
         table.add_column(name, justify="right", style="bold" if name == "model" else None)
+    wins = evaluation.baseline_wins_by_metric()
     for metric in names:
         label = f"{metric} *" if metric == evaluation.primary_metric else metric
-        table.add_row(label, *(_fmt(evaluation.metrics[c].get(metric)) for c in contenders))
+        cells = [_fmt(evaluation.metrics[c].get(metric)) for c in contenders]
+        cells = [f"[yellow]{v}[/]" if metric in wins.get(c, ()) else v for c, v in zip(contenders, cells)]
+        table.add_row(label, *cells)
     console.print(table)
     direction = "higher" if evaluation.greater_is_better else "lower"
     console.print(f"* primary metric ({direction} is better)")
@@ -40,6 +43,10 @@ def print_summary(ctx: RunContext, evaluation: Evaluation, bundle_dir: Path | No
             )
         elif "model" in evaluation.metrics:
             console.print(f"[green]The model beats the best baseline '{best[0]}' on {evaluation.primary_metric}.[/]")
+    for baseline, metrics in wins.items():
+        console.print(f"[yellow]{baseline} beats the model on {', '.join(metrics)}.[/]")
+    if best is not None and "model" in evaluation.metrics and not wins:
+        console.print("[green]No baseline beats the model on any metric of known direction.[/]")
     for note in evaluation.notes:
         console.print(f"note: {note}")
     total = sum(timings.values())

@@ -12,7 +12,7 @@ from lepton_core.metrics.classification import binary_metrics, expected_calibrat
 from lepton_core.report.figures import new_figure, save_figure
 from lepton_core.report.plots import pr_plot, reliability_plot, roc_plot
 from lepton_core.tabular.attribution import column_attributions, top_reasons
-from lepton_finance.champion import Champion, select_champion
+from lepton_finance.champion import GREATER_IS_BETTER, Champion, select_champion
 from lepton_finance.decision import DecisionPolicy, expected_cost, net_logits
 
 __all__ = ["decile_table", "evaluate"]
@@ -177,6 +177,7 @@ def evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[A
         metrics=metrics,
         primary_metric=champion.metric,
         greater_is_better=champion.greater_is_better,
+        metric_directions=GREATER_IS_BETTER,
         figures=figures,
         tables=tables,
         notes=tuple(_notes(metrics, champion, decisions)),

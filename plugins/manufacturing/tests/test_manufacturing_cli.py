@@ -31,6 +31,7 @@ def test_predictive_maintenance_on_cmapss_files_with_export_parity(tmp_path: Pat
     assert metrics["primary_metric"] == "rmse" and not metrics["greater_is_better"]
     assert {"rmse", "mae", "phm08_score"} <= set(metrics["metrics"]["model"])
     assert "gradient_boosting" in metrics["metrics"]
+    assert set(metrics["metric_directions"]) == set(metrics["metrics"]["model"])
     bundle = load_bundle(run / "bundle")
     assert len(bundle.predictor.predict(bundle.manifest["input_example"])) == 2
     dm = MaintenanceDataModule(path=str(data), window=20, seed=42)
@@ -50,6 +51,11 @@ def test_defect_detection_on_mvtec_folder_with_export_parity(tmp_path: Path, mvt
     assert metrics["primary_metric"] == "image_auroc"
     assert {"image_auroc", "f1", "pixel_auroc"} <= set(metrics["metrics"]["model"])
     assert {"pixel_gaussian", "pca"} <= set(metrics["metrics"])
+    assert set(metrics["metric_directions"]) == set(metrics["metrics"]["model"]) - {"threshold"}
+    model = metrics["metrics"]["model"]
+    for baseline in ("pixel_gaussian", "pca"):  # a baseline that localises better is named in the verdict
+        wins = metrics["baseline_wins_on"].get(baseline, [])
+        assert ("pixel_auroc" in wins) == (metrics["metrics"][baseline]["pixel_auroc"] > model["pixel_auroc"])
     assert (run / "figures" / "worst_misses.png").is_file() and (run / "figures" / "worst_false_alarms.png").is_file()
     bundle = load_bundle(run / "bundle")
     example = bundle.predictor.predict(bundle.manifest["input_example"])

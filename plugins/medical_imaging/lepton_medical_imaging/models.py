@@ -144,10 +144,17 @@ class ImageClassifier(L.LightningModule):
         self.save_hyperparameters()
         self.backbone = build_backbone(arch, num_classes, in_channels, weights_path, width)
         self.loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        # logits are divided by it; 1 unless the evaluation's temperature scaling improved validation ECE
+        self.register_buffer("temperature", torch.ones(()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(N, num_classes)``."""
-        return self.backbone(x)
+        """Logits ``(N, num_classes)``, divided by the calibration temperature."""
+        return self.backbone(x) / self.temperature
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        # bundles and checkpoints written before calibration existed carry no temperature: they mean 1
+        state_dict.setdefault(f"{prefix}temperature", torch.ones(()))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         images, labels = batch

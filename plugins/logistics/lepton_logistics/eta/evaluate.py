@@ -99,6 +99,7 @@ def evaluate_eta(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequen
         "A calibrated P90 covers about 90% of deliveries; a wider band covers more but promises less.",
     )
     return Evaluation(
-        metrics=metrics, primary_metric="mae", greater_is_better=False, figures=figures, tables=(coverage,),
+        metrics=metrics, primary_metric="mae", greater_is_better=False,
+        metric_directions={"pinball_p50": False, "pinball_p90": False}, figures=figures, tables=(coverage,),
         notes=tuple(quality_notes(metrics)),
     )

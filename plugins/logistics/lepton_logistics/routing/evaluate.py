@@ -61,6 +61,12 @@ def evaluate_routing(ctx: RunContext, datamodule: Any, baselines: Sequence[Any])
         metrics={name: r["kpis"] for name, r in results.items()},
         primary_metric="plan_cost",
         greater_is_better=False,
+        # solve_time_s has no direction: the solver uses its time limit by design
+        metric_directions={
+            **dict.fromkeys(("total_distance_km", "total_time_min", "driving_time_min", "vehicles_used"), False),
+            **dict.fromkeys(("dropped_orders", "drop_penalty"), False),
+            **dict.fromkeys(("served_orders", "on_time_share"), True),
+        },
         figures=(route_map(ctx, problem, {("ortools" if k == "model" else k): v for k, v in results.items()}),),
         tables=tuple(tables),
         notes=tuple(notes),
