@@ -128,6 +128,15 @@ def _is_local(master: str) -> bool:
     return master.startswith("local")
 
 
+def _check_local_input(source: str) -> None:
+    """A local INPUT that is neither a file, a folder nor a table name is refused before Spark starts."""
+    if URI.match(source) and not source.startswith("file://"):
+        return
+    path = Path(source.removeprefix("file://"))
+    if not path.exists() and not (not path.suffix and TABLE_NAME.match(source)):
+        raise DataError(f"input not found: {source}", "check the INPUT path (or the table name)")
+
+
 def read_input(spark: Any, source: str) -> Any:
     """A DataFrame of ``source``: a Parquet file or folder, a CSV/TSV file (header row), or a table name."""
     suffix = Path(source.rstrip("/")).suffix.lower()
@@ -208,6 +217,7 @@ def predict_spark(
             f"the spark engine scores table bundles; this one takes {driver_scorer.predictor.input_kind} input",
             "use the default engine (leave out --engine spark)",
         )
+    _check_local_input(source)
     spark = get_session(master)
     used_master = spark.sparkContext.master
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_size))

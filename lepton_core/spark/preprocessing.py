@@ -13,6 +13,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
+
 from lepton_core.errors import DataError
 from lepton_core.tabular.preprocessing import ISO_DATE, MOSTLY_NUMERIC, TabularPreprocessor, category_key
 
@@ -169,7 +171,7 @@ def _fit_numeric(pre: TabularPreprocessor, frame: Any, n_rows: int, exact_median
             pre.missing_rate[column] = missing / n_rows
 
 
-def _category_keys(series: Any) -> Any:
+def _category_keys(series: pd.Series) -> pd.Series:
     """pandas UDF body: each raw value's canonical vocabulary key (None for missing)."""
     return series.map(category_key)
 
