@@ -24,7 +24,9 @@ from lepton_core.tabular.preprocessing import TabularPreprocessor
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install lepton-core[spark])")
 JAVA = find_java()
 if JAVA is None or (java_major_version(JAVA) or 17) < 17:
-    pytest.skip("Spark needs Java 17+ and none was found (JAVA_HOME or java on PATH)", allow_module_level=True)
+    pytest.skip(
+        "Spark needs Java 17+ and none was found (JAVA_HOME or java on PATH)", allow_module_level=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,9 @@ def spark():
 
 def _points(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "note": rng.choice(["a", "b"], n)})
+    return pd.DataFrame(
+        {"x1": rng.normal(size=n), "x2": rng.normal(size=n), "note": rng.choice(["a", "b"], n)}
+    )
 
 
 def _parts(folder: Path) -> pd.DataFrame:
@@ -54,14 +58,20 @@ def _predict_spark(spark, *args, **kwargs):
     return predict_spark(*args, master="local[2]", **kwargs)
 
 
-def test_spark_scores_a_parquet_file_row_for_row_like_the_default_engine(spark, example_run: Path, tmp_path: Path) -> None:
+def test_spark_scores_a_parquet_file_row_for_row_like_the_default_engine(
+    spark, example_run: Path, tmp_path: Path
+) -> None:
     _points(6000).to_parquet(tmp_path / "in.parquet", row_group_size=500)
     spark.conf.set("spark.sql.files.maxPartitionBytes", "20000")
     try:
-        summary = _predict_spark(spark, example_run / "bundle", str(tmp_path / "in.parquet"), str(tmp_path / "out"), chunk_size=256)
+        summary = _predict_spark(
+            spark, example_run / "bundle", str(tmp_path / "in.parquet"), str(tmp_path / "out"), chunk_size=256
+        )
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
-    reference = predict_file(example_run / "bundle", tmp_path / "in.parquet", tmp_path / "ref.parquet", progress=False)
+    reference = predict_file(
+        example_run / "bundle", tmp_path / "in.parquet", tmp_path / "ref.parquet", progress=False
+    )
     assert summary.rows == reference.rows == 6000
     assert summary.partitions > 1, "the table must be scored by several tasks"
     assert (tmp_path / "out" / "_SUCCESS").is_file()
@@ -93,7 +103,9 @@ def test_a_bad_row_fails_with_one_line_and_leaves_no_output(spark, example_run: 
     rows["x2"] = rows["x2"].astype(object)
     rows.loc[300, "x2"] = "abc"
     rows.to_csv(tmp_path / "in.csv", index=False)
-    with pytest.raises(DataError, match=r"in\.csv partition 0 row 301: field 'x2': Input should be a valid number"):
+    with pytest.raises(
+        DataError, match=r"in\.csv partition 0 row 301: field 'x2': Input should be a valid number"
+    ):
         _predict_spark(spark, example_run / "bundle", str(tmp_path / "in.csv"), str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".out*")), "no staging folder left behind"
@@ -109,7 +121,9 @@ def test_an_input_without_a_field_is_refused_before_scoring(spark, example_run: 
 def test_a_million_rows_on_local_2(spark, example_run: Path, tmp_path: Path) -> None:
     n = 1_000_000
     _points(n, seed=3).to_parquet(tmp_path / "big.parquet", row_group_size=125_000)
-    summary = _predict_spark(spark, example_run / "bundle", str(tmp_path / "big.parquet"), str(tmp_path / "out"), chunk_size=4096)
+    summary = _predict_spark(
+        spark, example_run / "bundle", str(tmp_path / "big.parquet"), str(tmp_path / "out"), chunk_size=4096
+    )
     assert summary.rows == n and summary.partitions == 2
     assert 1 <= summary.bundle_loads <= 2
     got = _parts(tmp_path / "out")
@@ -123,25 +137,45 @@ def test_a_million_rows_on_local_2(spark, example_run: Path, tmp_path: Path) -> 
 
 def _lepton(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lepton_core.cli", *args], capture_output=True, text=True, timeout=120, env={**os.environ, **env}
+        [sys.executable, "-m", "lepton_core.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
     )
 
 
 def test_no_java_is_one_line_with_exit_code_6(example_run: Path, tmp_path: Path) -> None:
     _points(5).to_parquet(tmp_path / "in.parquet")
-    args = ["predict", str(example_run / "bundle"), str(tmp_path / "in.parquet"), "-o", str(tmp_path / "out"), "--engine", "spark"]
+    args = [
+        "predict",
+        str(example_run / "bundle"),
+        str(tmp_path / "in.parquet"),
+        "-o",
+        str(tmp_path / "out"),
+        "--engine",
+        "spark",
+    ]
     proc = _lepton(args, {"JAVA_HOME": str(tmp_path / "no-jdk")})
     assert proc.returncode == 6, proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        "error: Spark needs Java and there is no JAVA_HOME/bin/java. Fix: install a Java 17+ runtime "
-        "(e.g. `apt install openjdk-17-jre-headless`) or set JAVA_HOME to one."
+        (
+            "error: Spark needs Java and there is no JAVA_HOME/bin/java. Fix: install a Java 17+ runtime "
+            "(e.g. `apt install openjdk-17-jre-headless`) or set JAVA_HOME to one."
+        )
     ]
     assert not (tmp_path / "out").exists()
 
 
 def test_the_cli_imports_no_pyspark_unless_the_spark_engine_is_used() -> None:
     code = "import sys; import lepton_core.cli, lepton_core.config.entry; print('pyspark' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.strip() == "False"
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        ).stdout.strip()
+        == "False"
+    )
 
 
 # ---------------------------------------------------------------------------- preprocessing fit
@@ -151,7 +185,9 @@ def _mixed(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     income = rng.lognormal(10, 1, n)
     income[rng.random(n) < 0.1] = np.nan
-    city = rng.choice(["Lyon", "Paris", " Nice ", "", "Brest", "Metz"], n, p=[0.3, 0.3, 0.15, 0.05, 0.1, 0.1]).astype(object)
+    city = rng.choice(
+        ["Lyon", "Paris", " Nice ", "", "Brest", "Metz"], n, p=[0.3, 0.3, 0.15, 0.05, 0.1, 0.1]
+    ).astype(object)
     city[rng.random(n) < 0.05] = None
     return pd.DataFrame(
         {
@@ -168,7 +204,15 @@ def _mixed(n: int = 3000, seed: int = 0) -> pd.DataFrame:
 
 def _assert_states_equal(got: dict, expected: dict) -> None:
     assert got.keys() == expected.keys()
-    for key in ("numeric", "categorical", "missing_indicators", "vocabulary", "max_categories", "clip", "version"):
+    for key in (
+        "numeric",
+        "categorical",
+        "missing_indicators",
+        "vocabulary",
+        "max_categories",
+        "clip",
+        "version",
+    ):
         assert got[key] == expected[key], key
     for key in ("median", "mean", "std", "missing_rate"):
         assert got[key].keys() == expected[key].keys(), key
@@ -200,11 +244,15 @@ def test_spark_fit_equals_the_in_memory_fit(spark, tmp_path: Path, max_categorie
         ("income", ["2024-01-31"] * 30, "holds dates"),
     ],
 )
-def test_spark_fit_refuses_what_the_in_memory_fit_refuses(spark, column: str, values: list, message: str) -> None:
+def test_spark_fit_refuses_what_the_in_memory_fit_refuses(
+    spark, column: str, values: list, message: str
+) -> None:
     from lepton_core.spark.preprocessing import fit_preprocessor
 
     frame = pd.DataFrame({column: values, "other": range(len(values))})
     with pytest.raises(DataError, match=message):
         TabularPreprocessor().fit(frame)
     with pytest.raises(DataError, match=message):
-        fit_preprocessor(spark.createDataFrame(frame.astype({column: object}) if frame[column].dtype == object else frame))
+        fit_preprocessor(
+            spark.createDataFrame(frame.astype({column: object}) if frame[column].dtype == object else frame)
+        )

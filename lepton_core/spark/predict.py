@@ -79,7 +79,9 @@ class WorkerScorer:
 _SCORERS: dict[tuple[Any, ...], WorkerScorer] = {}
 
 
-def worker_scorer(bundle_dir: str, runtime: str = "auto", load_options: Mapping[str, Any] | None = None) -> WorkerScorer:
+def worker_scorer(
+    bundle_dir: str, runtime: str = "auto", load_options: Mapping[str, Any] | None = None
+) -> WorkerScorer:
     """The bundle loaded and verified once per Python process; ``load_options`` go to ``load_bundle`` as given."""
     options = dict(load_options or {})
     key = (bundle_dir, runtime, repr(sorted(options.items())))
@@ -151,11 +153,15 @@ def read_input(spark: Any, source: str) -> Any:
     reader = spark.read
     try:
         if suffix in CSV_SUFFIXES:
-            return reader.csv(source, header=True, inferSchema=True, sep=CSV_SUFFIXES[suffix], enforceSchema=False)
+            return reader.csv(
+                source, header=True, inferSchema=True, sep=CSV_SUFFIXES[suffix], enforceSchema=False
+            )
         if suffix in PARQUET_SUFFIXES or not suffix:
             return reader.parquet(source)
     except Exception as exc:  # noqa: BLE001 - Spark's AnalysisException and py4j errors
-        raise DataError(f"cannot read {source}: {_spark_message(exc)}", "check the INPUT path and its format") from None
+        raise DataError(
+            f"cannot read {source}: {_spark_message(exc)}", "check the INPUT path and its format"
+        ) from None
     raise DataError(
         f"the spark engine cannot read {Path(source).name}: unknown file type",
         "pass a .parquet file or folder, a .csv/.tsv file, or a table name",
@@ -177,7 +183,9 @@ def _output_schema(sample_rows: list[dict[str, Any]], columns: list[str]) -> tup
     table = pa.Table.from_pandas(pd.DataFrame(sample_rows, columns=columns), preserve_index=False)
     fields = [pa.field(f.name, pa.string() if pa.types.is_null(f.type) else f.type) for f in table.schema]
     schema = pa.schema(fields)
-    return from_arrow_schema(schema), [f.name for f in fields if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    return from_arrow_schema(schema), [
+        f.name for f in fields if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
 
 
 def _local_output(output: str) -> Path | None:
@@ -211,7 +219,9 @@ def predict_spark(
     start = time.perf_counter()
     bundle_path = Path(bundle_dir)
     options = dict(load_options or {})
-    driver_scorer = worker_scorer(str(bundle_path.resolve()) if bundle_path.exists() else str(bundle_path), runtime, options)
+    driver_scorer = worker_scorer(
+        str(bundle_path.resolve()) if bundle_path.exists() else str(bundle_path), runtime, options
+    )
     if driver_scorer.predictor.input_kind != "table":
         raise ConfigError(
             f"the spark engine scores table bundles; this one takes {driver_scorer.predictor.input_kind} input",
@@ -228,8 +238,10 @@ def predict_spark(
     where = Path(source.rstrip("/")).name or source
     try:
         sample = frame.limit(SAMPLE_ROWS).toPandas()
-    except Exception as exc:  # noqa: BLE001
-        raise DataError(f"cannot read {source}: {_spark_message(exc)}", "check the INPUT file's format") from None
+    except Exception as exc:  # noqa: BLE001 - any read failure of the input
+        raise DataError(
+            f"cannot read {source}: {_spark_message(exc)}", "check the INPUT file's format"
+        ) from None
     if sample.empty:
         raise DataError(f"{where} has no rows", "give a table with rows to score")
     sample_rows = driver_scorer.score(sample, where, 0)
@@ -259,10 +271,12 @@ def predict_spark(
     scored = frame.mapInPandas(body, schema)
     local = _local_output(output)
     target = str(local) if local is not None else output
-    staging = target if local is None else str(local.with_name(f".{local.name}.{uuid.uuid4().hex[:8]}.partial"))
+    staging = (
+        target if local is None else str(local.with_name(f".{local.name}.{uuid.uuid4().hex[:8]}.partial"))
+    )
     try:
         scored.write.mode("overwrite").parquet(staging)
-    except Exception as exc:  # noqa: BLE001 - a worker's LeptonError arrives wrapped in Spark's exception
+    except Exception as exc:  # a worker's LeptonError arrives wrapped in Spark's exception
         if local is not None:
             shutil.rmtree(staging, ignore_errors=True)
         raised = lepton_error_from(exc)
@@ -270,7 +284,9 @@ def predict_spark(
             raise raised from None
         if isinstance(exc, LeptonError):
             raise
-        raise DataError(f"Spark could not score {where}: {_spark_message(exc)}", "see the Spark log (--debug)") from None
+        raise DataError(
+            f"Spark could not score {where}: {_spark_message(exc)}", "see the Spark log (--debug)"
+        ) from None
     if local is not None:
         if local.is_dir():
             shutil.rmtree(local)
@@ -278,5 +294,10 @@ def predict_spark(
             local.unlink()
         os.replace(staging, local)
     return SparkPredictSummary(
-        target, int(rows.value), time.perf_counter() - start, driver_scorer.runtime, n_partitions, int(loads.value)
+        target,
+        int(rows.value),
+        time.perf_counter() - start,
+        driver_scorer.runtime,
+        n_partitions,
+        int(loads.value),
     )

@@ -28,7 +28,11 @@ def _quoted(name: str) -> str:
 
 
 def _kinds(
-    frame: Any, columns: list[str], n_rows: int, numeric: Sequence[str] | None, categorical: Sequence[str] | None
+    frame: Any,
+    columns: list[str],
+    n_rows: int,
+    numeric: Sequence[str] | None,
+    categorical: Sequence[str] | None,
 ) -> tuple[list[str], list[str]]:
     """(numeric, categorical) like ``detect_column_kinds``: listed ones as given, the rest by type and values."""
     from pyspark.sql import functions as F
@@ -37,10 +41,14 @@ def _kinds(
     numeric_set, categorical_set = set(numeric or ()), set(categorical or ())
     both = sorted(numeric_set & categorical_set)
     if both:
-        raise DataError(f"column(s) {', '.join(both)} listed as both numeric and categorical", "list each once")
+        raise DataError(
+            f"column(s) {', '.join(both)} listed as both numeric and categorical", "list each once"
+        )
     unknown = sorted((numeric_set | categorical_set) - set(columns))
     if unknown:
-        raise DataError(f"column(s) {', '.join(unknown)} listed as features are not in the table", "fix the lists")
+        raise DataError(
+            f"column(s) {', '.join(unknown)} listed as features are not in the table", "fix the lists"
+        )
     types = {f.name: f.dataType for f in frame.schema.fields}
     kinds: dict[str, str] = {}
     text: list[str] = []
@@ -73,8 +81,14 @@ def _kinds(
         counts = frame.agg(*aggregates).first().asDict()
         for column in text:
             present, parsed = counts[f"present_{column}"], counts[f"parsed_{column}"]
-            dates = frame.select(F.col(_quoted(column)).alias("v")).where(F.col("v").isNotNull()).limit(DATE_SAMPLE)
-            sample = dates.agg(F.count("*").alias("n"), F.count(F.when(F.col("v").rlike(f"^{ISO_DATE}$"), 1)).alias("d"))
+            dates = (
+                frame.select(F.col(_quoted(column)).alias("v"))
+                .where(F.col("v").isNotNull())
+                .limit(DATE_SAMPLE)
+            )
+            sample = dates.agg(
+                F.count("*").alias("n"), F.count(F.when(F.col("v").rlike(f"^{ISO_DATE}$"), 1)).alias("d")
+            )
             row = sample.first()
             if row["n"] and row["n"] == row["d"]:
                 raise DataError(
@@ -99,7 +113,9 @@ def _bad_examples(frame: Any, column: str, limit: int = 3) -> str:
 
     value = F.col(_quoted(column))
     bad = frame.select(value.cast("string").alias("v")).where(
-        value.isNotNull() & (F.trim(value.cast("string")) != "") & value.cast("string").try_cast("double").isNull()
+        value.isNotNull()
+        & (F.trim(value.cast("string")) != "")
+        & value.cast("string").try_cast("double").isNull()
     )
     return ", ".join(repr(r["v"]) for r in bad.distinct().limit(limit).collect())
 
@@ -131,7 +147,9 @@ def _fit_numeric(pre: TabularPreprocessor, frame: Any, n_rows: int, exact_median
         else:
             first.append(F.lit(0).alias(f"bad{i}"))
         finite = F.when(~value.isin(float("inf"), float("-inf")), value)
-        median = F.percentile(finite, F.lit(0.5)) if exact_median else F.percentile_approx(finite, 0.5, 100_000)
+        median = (
+            F.percentile(finite, F.lit(0.5)) if exact_median else F.percentile_approx(finite, 0.5, 100_000)
+        )
         first += [
             F.count(value).alias(f"present{i}"),
             F.count(F.when(value.isin(float("inf"), float("-inf")), 1)).alias(f"inf{i}"),
@@ -185,7 +203,12 @@ def _fit_categorical(pre: TabularPreprocessor, frame: Any, n_rows: int) -> None:
     to_key = F.pandas_udf(_category_keys, "string")
     pairs = frame.select(
         F.explode(
-            F.array(*[F.struct(F.lit(i).alias("column"), to_key(F.col(_quoted(c))).alias("key")) for i, c in enumerate(pre.categorical)])
+            F.array(
+                *[
+                    F.struct(F.lit(i).alias("column"), to_key(F.col(_quoted(c))).alias("key"))
+                    for i, c in enumerate(pre.categorical)
+                ]
+            )
         ).alias("pair")
     ).select("pair.column", "pair.key")
     counts = pairs.where(F.col("key").isNotNull()).groupBy("column", "key").count()
@@ -221,7 +244,9 @@ def fit_preprocessor(
     if absent:
         raise DataError(f"feature column(s) not in the table: {', '.join(absent)}", "fix the feature list")
     if not columns:
-        raise DataError("no feature columns left to learn from", "keep at least one column besides target/id/time")
+        raise DataError(
+            "no feature columns left to learn from", "keep at least one column besides target/id/time"
+        )
     frame = frame.select(*[_quoted(c) for c in columns])
     present = []
     for column in columns:

@@ -19,7 +19,9 @@ SPARK_INSTALL_FIX = "install it with `pip install lepton-core[spark]`"
 JAVA_FIX = "install a Java 17+ runtime (e.g. `apt install openjdk-17-jre-headless`) or set JAVA_HOME to one"
 MIN_JAVA = 17
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
-_MASTER = re.compile(r"^(local(\[(\*|\d+)(,\d+)?\])?|local-cluster\[\d+, *\d+, *\d+\]|(spark|k8s|mesos)://.+|yarn)$")
+_MASTER = re.compile(
+    r"^(local(\[(\*|\d+)(,\d+)?\])?|local-cluster\[\d+, *\d+, *\d+\]|(spark|k8s|mesos)://.+|yarn)$"
+)
 
 
 def find_java() -> Path | None:
@@ -35,7 +37,9 @@ def find_java() -> Path | None:
 def java_major_version(java: Path) -> int | None:
     """The major version `java -version` reports (8 for 1.8), None when it cannot be read."""
     try:
-        proc = subprocess.run([str(java), "-version"], capture_output=True, text=True, timeout=30, check=False)
+        proc = subprocess.run(
+            [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r'version "(\d+)(?:\.(\d+))?', proc.stderr + proc.stdout)
@@ -73,7 +77,9 @@ def get_session(
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise ServeError("the Spark engine needs pyspark, which is not installed", SPARK_INSTALL_FIX) from None
+        raise ServeError(
+            "the Spark engine needs pyspark, which is not installed", SPARK_INSTALL_FIX
+        ) from None
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
@@ -93,7 +99,9 @@ def get_session(
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # noqa: BLE001 - py4j/JVM start failures come in many types
-        raise ServeError(f"cannot start Spark on {master or 'the default master'}: {_first_line(exc)}", JAVA_FIX) from None
+        raise ServeError(
+            f"cannot start Spark on {master or 'the default master'}: {_first_line(exc)}", JAVA_FIX
+        ) from None
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -108,7 +116,7 @@ _RAISED = re.compile(r"lepton_core\.errors\.(\w+Error): (.+)")
 
 def lepton_error_from(exc: BaseException) -> LeptonError | None:
     """The LeptonError a Python worker raised, rebuilt from Spark's wrapped exception text; None if none."""
-    import lepton_core.errors as errors
+    from lepton_core import errors
 
     for line in reversed(str(exc).splitlines()):
         match = _RAISED.search(line)

@@ -41,7 +41,9 @@ def run_on_spark(cfg: DictConfig) -> float | None:
     launcher = cfg.launcher
     processes = launcher.num_processes
     if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
-        raise ConfigError(f"launcher.num_processes={processes!r} is not a positive integer", "set it to 1 or more")
+        raise ConfigError(
+            f"launcher.num_processes={processes!r} is not a positive integer", "set it to 1 or more"
+        )
     if int(cfg.trainer.devices) != 1 or int(cfg.trainer.num_nodes) != processes:
         raise ConfigError(
             f"launcher=spark runs one rank per Spark task, but trainer.devices={cfg.trainer.devices} and "
@@ -51,7 +53,9 @@ def run_on_spark(cfg: DictConfig) -> float | None:
     run_dir = _run_dir()
     resolved = OmegaConf.to_container(cfg, resolve=True)
     resolved["paths"]["run_dir"] = str(run_dir)
-    spark = get_session(launcher.master, "lepton-train", dict(launcher.conf or {}), default_master=f"local[{processes}]")
+    get_session(
+        launcher.master, "lepton-train", dict(launcher.conf or {}), default_master=f"local[{processes}]"
+    )
     from pyspark.ml.torch.distributor import TorchDistributor
 
     distributor = TorchDistributor(num_processes=processes, local_mode=False, use_gpu=bool(launcher.use_gpu))
@@ -59,7 +63,7 @@ def run_on_spark(cfg: DictConfig) -> float | None:
         result = distributor.run(train_rank, resolved)
     except LeptonError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a rank's LeptonError arrives inside Spark's exception text
+    except Exception as exc:  # a rank's LeptonError arrives inside Spark's exception text
         raised = lepton_error_from(exc)
         if raised is not None:
             raise raised from None
