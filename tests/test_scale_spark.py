@@ -256,3 +256,13 @@ def test_spark_fit_refuses_what_the_in_memory_fit_refuses(
         fit_preprocessor(
             spark.createDataFrame(frame.astype({column: object}) if frame[column].dtype == object else frame)
         )
+
+
+def test_the_output_may_not_replace_the_input(example_run: Path, tmp_path: Path) -> None:
+    from lepton_core.errors import ConfigError
+    from lepton_core.spark.predict import predict_spark
+
+    _points(5).to_parquet(tmp_path / "in.parquet")
+    with pytest.raises(ConfigError, match="would replace the input"):
+        predict_spark(example_run / "bundle", str(tmp_path / "in.parquet"), str(tmp_path / "in.parquet"))
+    assert len(pd.read_parquet(tmp_path / "in.parquet")) == 5

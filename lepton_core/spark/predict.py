@@ -228,6 +228,14 @@ def predict_spark(
             "use the default engine (leave out --engine spark)",
         )
     _check_local_input(source)
+    local = _local_output(output)
+    if local is not None and not URI.match(source) and Path(source).exists():
+        given = Path(source).resolve()
+        if local == given or local in given.parents:
+            raise ConfigError(
+                f"the output {output} would replace the input {source}",
+                "write the predictions to another folder",
+            )
     spark = get_session(master)
     used_master = spark.sparkContext.master
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_size))
@@ -269,7 +277,6 @@ def predict_spark(
         rows=rows,
     )
     scored = frame.mapInPandas(body, schema)
-    local = _local_output(output)
     target = str(local) if local is not None else output
     staging = (
         target if local is None else str(local.with_name(f".{local.name}.{uuid.uuid4().hex[:8]}.partial"))
