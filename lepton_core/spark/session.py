@@ -93,7 +93,12 @@ def get_session(
         builder = builder.master(os.environ.get("MASTER", default_master))
     if (master or default_master).startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
         os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers run this interpreter (not `python3`)
-    settings = {"spark.ui.showConsoleProgress": "false", "spark.sql.execution.arrow.pyspark.enabled": "true"}
+    settings = {
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # split files of a few MB between the cores too (Spark's 4 MB default keeps them in one task)
+        "spark.sql.files.openCostInBytes": str(1 << 20),
+    }
     for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, str(value))
     try:
