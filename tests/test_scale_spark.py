@@ -124,8 +124,9 @@ def test_a_million_rows_on_local_2(spark, example_run: Path, tmp_path: Path) -> 
     summary = _predict_spark(
         spark, example_run / "bundle", str(tmp_path / "big.parquet"), str(tmp_path / "out"), chunk_size=4096
     )
-    assert summary.rows == n and summary.partitions == 2
-    assert 1 <= summary.bundle_loads <= 2
+    assert summary.rows == n
+    assert summary.partitions >= 2, "both cores of local[2] score"
+    assert 1 <= summary.bundle_loads <= 2 < n / 4096, "one load per Python worker, not per batch"
     got = _parts(tmp_path / "out")
     assert len(got) == n
     _points(n, seed=3).head(20_000).to_parquet(tmp_path / "head.parquet")
