@@ -230,9 +230,38 @@ def predict(
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Items per model call.")] = 1024,
     runtime: Annotated[str, typer.Option("--runtime", help="auto (ONNX when parity-checked), torch or onnx.")] = "auto",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    engine: Annotated[
+        str, typer.Option("--engine", help="local (this process) or spark (mapInPandas; INPUT may be a table, OUTPUT a Parquet folder).")
+    ] = "local",
+    master: Annotated[
+        str | None, typer.Option("--master", help="Spark master URL for --engine spark (default: spark-submit's, else local[*]).")
+    ] = None,
+    partitions: Annotated[
+        int | None, typer.Option("--partitions", help="--engine spark: repartition the input first (row order is lost).")
+    ] = None,
     trusted_key: TrustedKeys = None,
 ) -> None:
     """Predict a file or folder of inputs with a bundle, in chunks, through the server's predictor code."""
+    if engine not in ("local", "spark"):
+        from lepton_core.errors import ConfigError
+
+        raise ConfigError(f"unknown engine '{engine}'", "pass --engine local or --engine spark")
+    if engine == "spark":
+        from lepton_core.bundle.signing import load_trusted_keys
+        from lepton_core.spark.predict import predict_spark
+
+        keys = _trusted_keys(trusted_key)
+        load_trusted_keys(keys)  # a bad key fails here, in one line, before Spark starts
+        pem = [Path(key).read_text("ascii") for key in keys]  # executors need the keys, not the driver's files
+        result = predict_spark(
+            bundle, input_path, output, master=master, chunk_size=chunk_size, runtime=runtime, partitions=partitions,
+            load_options={"trusted_keys": pem},
+        )
+        typer.echo(
+            f"wrote {result.rows} predictions to {result.output} ({result.partitions} partition(s), bundle loaded "
+            f"{result.bundle_loads} time(s) on the executors) in {result.seconds:.1f} s (runtime {result.runtime})"
+        )
+        return
     from lepton_core.deploy.batch import predict_file
 
     summary = predict_file(

@@ -730,6 +730,17 @@ def _predict_to(output: str, rows: pd.DataFrame | None = None) -> Callable[[Path
         target = output.replace("{dir}", str(directory))
         return ["predict", str(bundle), str(directory / "in.csv"), "-o", target, "--no-progress"]
 
+# ---------------------------------------------------------------------------- `lepton predict --engine spark`
+# Both fail before a JVM starts (no Java needed); the no-Java case is in tests/test_scale_spark.py.
+
+
+def _spark_predict(master: str, with_input: bool) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, bundle: Path) -> list[str]:
+        if with_input:
+            pd.DataFrame({"x1": [0.1], "x2": [0.2]}).to_parquet(directory / "in.parquet")
+        out = str(directory / "scores")
+        return ["predict", str(bundle), str(directory / "in.parquet"), "-o", out, "--engine", "spark", "--master", master]
+
     return args
 
 
@@ -943,6 +954,26 @@ TABULAR_CASES = [
     ),
 ]
 CASES += TABULAR_CASES
+
+SPARK_CASES: list[Case] = [
+    Case(
+        "spark predict a missing input",
+        "cli",
+        DATA,
+        r"input not found: .*in\.parquet",
+        _spark_predict("local[2]", with_input=False),
+        outputs=("scores",),
+    ),
+    Case(
+        "spark predict with a bad master URL",
+        "cli",
+        CONFIG,
+        r"'localhost:7077' is not a Spark master URL",
+        _spark_predict("localhost:7077", with_input=True),
+        outputs=("scores",),
+    ),
+]
+CASES += SPARK_CASES
 
 
 # ---------------------------------------------------------------------------- checks

@@ -62,6 +62,10 @@ def main(cfg: DictConfig) -> float | None:
 
     try:
         with _isolated_job():
+            if (cfg.get("launcher") or {}).get("name") == "spark":
+                from lepton_core.spark.training import run_on_spark
+
+                return run_on_spark(cfg)
             result = run_pipeline(cfg)
     except LeptonError as exc:
         if os.environ.get("LEPTON_DEBUG"):
