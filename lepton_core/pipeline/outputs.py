@@ -9,10 +9,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lepton_core.atomic import ACCESS_ERRNOS, NO_SPACE_ERRNOS, os_error
+from lepton_core.atomic import ACCESS_ERRNOS, NO_SPACE_ERRNOS, os_error, staging_dir
 from lepton_core.errors import ConfigError, LeptonError
 
-__all__ = ["STAGING_GLOB", "output_errors", "publish_outputs", "remove_stale_staging", "run_dir_error"]
+__all__ = [
+    "STAGING_GLOB",
+    "output_errors",
+    "publish_outputs",
+    "remove_stale_staging",
+    "restored_on_failure",
+    "run_dir_error",
+]
 
 STAGING_GLOB = ".*.partial"  # what staging_dir and the atomic writers name their temporary files and folders
 
@@ -45,6 +52,26 @@ def publish_outputs(staged: Path, run_dir: Path) -> Path | None:
         else:
             os.replace(entry, target)
     return run_dir / "bundle" if has_bundle else None
+
+
+@contextmanager
+def restored_on_failure(run_dir: Path, names: tuple[str, ...] = ("figures", "logs")) -> Iterator[None]:
+    """Put the folders ``names`` of ``run_dir`` back as they were when the block raises (a failed resume
+    changes nothing: the report's figures and the training log stay those of the published run)."""
+    backup = staging_dir(run_dir / "resume-backup")
+    for name in names:
+        if (run_dir / name).is_dir():
+            shutil.copytree(run_dir / name, backup / name, symlinks=True)
+    try:
+        yield
+    except BaseException:
+        for name in names:
+            shutil.rmtree(run_dir / name, ignore_errors=True)
+            if (backup / name).is_dir():
+                os.replace(backup / name, run_dir / name)
+        raise
+    finally:
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def _inside(path: str | os.PathLike[str] | None, folder: Path) -> bool:

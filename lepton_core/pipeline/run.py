@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,7 +18,12 @@ from lepton_core.atomic import staging_dir
 from lepton_core.errors import ConfigError, DataError, PluginError
 from lepton_core.hooks.manager import PluginManager, get_plugin_manager
 from lepton_core.hooks.specs import Evaluation, RunContext, Stage
-from lepton_core.pipeline.outputs import output_errors, publish_outputs, remove_stale_staging
+from lepton_core.pipeline.outputs import (
+    output_errors,
+    publish_outputs,
+    remove_stale_staging,
+    restored_on_failure,
+)
 
 __all__ = ["RunResult", "run_pipeline"]
 
@@ -113,11 +120,13 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
     seed, threads = _whole_number(cfg, "seed", 0, MAX_SEED), _whole_number(cfg, "cpu_threads", 0)
     if seed is None:
         raise ConfigError("seed=null: a run needs a seed", f"set seed to an integer from 0 to {MAX_SEED}")
-    with output_errors(run_dir):
+    with output_errors(run_dir), ExitStack() as guard:
         run_dir.mkdir(parents=True, exist_ok=True)
         if cfg.get("resume"):
             remove_stale_staging(run_dir)
             print(f"resuming run {run_dir.resolve()} from checkpoints/last.ckpt", file=sys.stderr, flush=True)
+            if os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")) == "0":  # one rank restores
+                guard.enter_context(restored_on_failure(run_dir))
         ctx = RunContext(cfg=cfg, plugin=info.name, task=task, run_dir=run_dir, seed=seed)
         L.seed_everything(ctx.seed, workers=True, verbose=False)
         if threads:
