@@ -730,6 +730,9 @@ def _predict_to(output: str, rows: pd.DataFrame | None = None) -> Callable[[Path
         target = output.replace("{dir}", str(directory))
         return ["predict", str(bundle), str(directory / "in.csv"), "-o", target, "--no-progress"]
 
+    return args
+
+
 # ---------------------------------------------------------------------------- `lepton predict --engine spark`
 # Both fail before a JVM starts (no Java needed); the no-Java case is in tests/test_scale_spark.py.
 
