@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -67,7 +67,58 @@ class SeasonalNaive:
         return model
 
 
-class ExponentialSmoothingBaseline:
+class _RefittedPerSeries:
+    """A statistical model refitted on each history it forecasts (its last ``max_history`` points; all when
+    None), falling back to seasonal naive where the fit fails; configuration as plain JSON."""
+
+    name = ""
+
+    def __init__(self, season_length: int | None = None, max_history: int | None = None) -> None:
+        self.season_length = season_length
+        self.max_history = max_history
+        self.horizon = 1
+        self.fallbacks = 0
+
+    def fit(self, datamodule: Any) -> Self:
+        """Take the horizon and, unless given, the season length from the data."""
+        self.horizon = int(datamodule.horizon)
+        self.season_length = int(self.season_length or datamodule.series.season_length)
+        return self
+
+    def _recent(self, history: np.ndarray) -> np.ndarray:
+        y = np.asarray(history, dtype=float)
+        return y[-self.max_history :] if self.max_history else y
+
+    def _finite_or_naive(self, forecast: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if np.all(np.isfinite(forecast)):
+            return forecast
+        self.fallbacks += 1
+        return seasonal_naive_forecast(y, self.horizon, self.season_length)
+
+    def _forecast_one(self, history: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        """Point forecasts, shape (series, horizon); BLAS on one thread (many tiny fits: threads only spin)."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return np.stack([self._forecast_one(h) for h in histories])
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted configuration as plain JSON."""
+        return {"kind": self.name, "horizon": self.horizon, "season_length": self.season_length, "max_history": self.max_history}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Self:
+        """Rebuild from :meth:`to_state`."""
+        max_history = state.get("max_history")
+        model = cls(int(state["season_length"]), int(max_history) if max_history else None)
+        model.horizon = int(state["horizon"])
+        return model
+
+
+class ExponentialSmoothingBaseline(_RefittedPerSeries):
     """Holt-Winters per series (statsmodels): damped additive trend, additive season when two seasons are seen.
 
     Fitted on the last ``max_history`` points of each history (all when None); a series the optimiser
@@ -77,24 +128,13 @@ class ExponentialSmoothingBaseline:
     name = "exponential_smoothing"
 
     def __init__(self, season_length: int | None = None, max_history: int | None = None, damped_trend: bool = True) -> None:
-        self.season_length = season_length
-        self.max_history = max_history
+        super().__init__(season_length, max_history)
         self.damped_trend = damped_trend
-        self.horizon = 1
-        self.fallbacks = 0
-
-    def fit(self, datamodule: Any) -> ExponentialSmoothingBaseline:
-        """Take the horizon and, unless given, the season length from the data."""
-        self.horizon = int(datamodule.horizon)
-        self.season_length = int(self.season_length or datamodule.series.season_length)
-        return self
 
     def _forecast_one(self, history: np.ndarray) -> np.ndarray:
         from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-        y = np.asarray(history, dtype=float)
-        if self.max_history:
-            y = y[-self.max_history :]
+        y = self._recent(history)
         m = self.season_length
         if len(y) < 10 or not np.any(y != y[0]):
             return np.full(self.horizon, y[-1] if len(y) else 0.0)
@@ -113,38 +153,21 @@ class ExponentialSmoothingBaseline:
                 forecast = np.asarray(model.forecast(self.horizon), dtype=float)
         except (ValueError, np.linalg.LinAlgError):
             forecast = np.full(self.horizon, np.nan)
-        if not np.all(np.isfinite(forecast)):
-            self.fallbacks += 1
-            return seasonal_naive_forecast(y, self.horizon, m)
-        return forecast
-
-    def predict(self, histories: Sequence[np.ndarray]) -> np.ndarray:
-        """Point forecasts, shape (series, horizon); BLAS on one thread (many tiny fits: threads only spin)."""
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1):
-            return np.stack([self._forecast_one(h) for h in histories])
+        return self._finite_or_naive(forecast, y)
 
     def to_state(self) -> dict[str, Any]:
         """The fitted configuration as plain JSON."""
-        return {
-            "kind": self.name,
-            "horizon": self.horizon,
-            "season_length": self.season_length,
-            "max_history": self.max_history,
-            "damped_trend": self.damped_trend,
-        }
+        return {**super().to_state(), "damped_trend": self.damped_trend}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ExponentialSmoothingBaseline:
         """Rebuild from :meth:`to_state`."""
-        max_history = state.get("max_history")
-        model = cls(int(state["season_length"]), int(max_history) if max_history else None, bool(state["damped_trend"]))
-        model.horizon = int(state["horizon"])
+        model = super().from_state(state)
+        model.damped_trend = bool(state["damped_trend"])
         return model
 
 
-class ThetaBaseline:
+class ThetaBaseline(_RefittedPerSeries):
     """The theta method per series (statsmodels ``ThetaModel``): SES with drift on the deseasonalised series.
 
     Seasonality is tested and removed (multiplicatively for positive series, else additively) when two
@@ -154,24 +177,10 @@ class ThetaBaseline:
 
     name = "theta"
 
-    def __init__(self, season_length: int | None = None, max_history: int | None = None) -> None:
-        self.season_length = season_length
-        self.max_history = max_history
-        self.horizon = 1
-        self.fallbacks = 0
-
-    def fit(self, datamodule: Any) -> ThetaBaseline:
-        """Take the horizon and, unless given, the season length from the data."""
-        self.horizon = int(datamodule.horizon)
-        self.season_length = int(self.season_length or datamodule.series.season_length)
-        return self
-
     def _forecast_one(self, history: np.ndarray) -> np.ndarray:
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
-        y = np.asarray(history, dtype=float)
-        if self.max_history:
-            y = y[-self.max_history :]
+        y = self._recent(history)
         m = self.season_length
         if len(y) < 4 or not np.any(y != y[0]):
             return np.full(self.horizon, y[-1] if len(y) else 0.0)
@@ -184,29 +193,8 @@ class ThetaBaseline:
                 forecast = np.asarray(fitted.forecast(self.horizon), dtype=float)
         except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
             forecast = np.full(self.horizon, np.nan)
-        if not np.all(np.isfinite(forecast)):
-            self.fallbacks += 1
-            return seasonal_naive_forecast(y, self.horizon, m)
-        return forecast
+        return self._finite_or_naive(forecast, y)
 
-    def predict(self, histories: Sequence[np.ndarray]) -> np.ndarray:
-        """Point forecasts, shape (series, horizon); BLAS on one thread."""
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1):
-            return np.stack([self._forecast_one(h) for h in histories])
-
-    def to_state(self) -> dict[str, Any]:
-        """The fitted configuration as plain JSON."""
-        return {"kind": self.name, "horizon": self.horizon, "season_length": self.season_length, "max_history": self.max_history}
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> ThetaBaseline:
-        """Rebuild from :meth:`to_state`."""
-        max_history = state.get("max_history")
-        model = cls(int(state["season_length"]), int(max_history) if max_history else None)
-        model.horizon = int(state["horizon"])
-        return model
 
 
 STATISTICAL_MODELS: dict[str, type] = {
