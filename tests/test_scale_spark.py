@@ -267,3 +267,66 @@ def test_the_output_may_not_replace_the_input(example_run: Path, tmp_path: Path)
     with pytest.raises(ConfigError, match="would replace the input"):
         predict_spark(example_run / "bundle", str(tmp_path / "in.parquet"), str(tmp_path / "in.parquet"))
     assert len(pd.read_parquet(tmp_path / "in.parquet")) == 5
+
+
+def _streamed_credit(folder: Path, n_rows: int = 3000) -> pd.DataFrame:
+    """The credit demo as two Parquet files of several row groups (one table to the streaming reader)."""
+    from lepton_finance.demo import DEMOS
+
+    frame = DEMOS["credit"][1](n_rows=n_rows, seed=0)
+    folder.mkdir()
+    half = n_rows // 2
+    frame.iloc[:half].to_parquet(folder / "a.parquet", row_group_size=400)
+    frame.iloc[half:].to_parquet(folder / "b.parquet", row_group_size=400)
+    return frame
+
+
+STREAMED = {"target": "default", "drop": ["applicant_id", "application_date"], "streaming": True, "seed": 0}
+
+
+def _all_training_rows_fit(frame: pd.DataFrame, seed: int = 0) -> dict:
+    from lepton_core.tabular.streaming import split_codes
+
+    train = frame.loc[split_codes(np.arange(len(frame)), seed, 0.15, 0.15) == 0]
+    return TabularPreprocessor().fit(train.drop(columns=[*STREAMED["drop"], "default"])).to_state()
+
+
+def test_fit_engine_spark_fits_every_training_row_of_a_streamed_table(spark, tmp_path: Path) -> None:
+    from lepton_finance.data import FinanceDataModule
+
+    frame = _streamed_credit(tmp_path / "credit")
+    options = {**STREAMED, "path": str(tmp_path / "credit"), "streaming_sample_rows": 200}
+    on_spark = FinanceDataModule(fit_engine="spark", spark_master="local[2]", **options)
+    on_spark.setup()
+    expected = _all_training_rows_fit(frame)
+    _assert_states_equal(on_spark.preprocessor.to_state(), expected)
+    on_sample = FinanceDataModule(**options)
+    on_sample.setup()
+    assert on_sample.preprocessor.to_state()["median"] != expected["median"], "the sample fit differs"
+    handed = FinanceDataModule(preprocessor_state=expected, **options)
+    handed.setup()
+    assert handed.preprocessor.to_state() == expected
+
+
+def test_launcher_spark_fits_the_preprocessing_once_on_the_driver(spark, tmp_path: Path) -> None:
+    from lepton_core.spark.training import driver_preprocessor_state
+    from lepton_core.testing.kit import composed_config
+
+    frame = _streamed_credit(tmp_path / "credit")
+    overrides = [f"data.path={tmp_path / 'credit'}", "data.target=default", "data.streaming=true",
+                 "data.drop=[applicant_id,application_date]", "launcher=spark"]
+    with composed_config("finance", "credit_scoring", overrides, run_dir=tmp_path / "run") as cfg:
+        assert driver_preprocessor_state(cfg, spark) is None
+    with composed_config("finance", "credit_scoring", [*overrides, "data.fit_engine=spark"]) as cfg:
+        expected = _all_training_rows_fit(frame, seed=cfg.data.seed)
+        _assert_states_equal(driver_preprocessor_state(cfg, spark), expected)
+
+
+def test_fit_engine_spark_needs_a_streamed_table() -> None:
+    from lepton_core.errors import ConfigError
+    from lepton_finance.data import FinanceDataModule
+
+    with pytest.raises(ConfigError, match="set data.streaming=true"):
+        FinanceDataModule(fit_engine="spark")
+    with pytest.raises(ConfigError, match="use pandas or spark"):
+        FinanceDataModule(fit_engine="dask")

@@ -10,6 +10,7 @@ the executors; only the per-column results reach the driver.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ import pandas as pd
 from lepton_core.errors import DataError
 from lepton_core.tabular.preprocessing import ISO_DATE, MOSTLY_NUMERIC, TabularPreprocessor, category_key
 
-__all__ = ["fit_preprocessor"]
+__all__ = ["fit_preprocessor", "fit_streamed_training_rows"]
 
 DATE_SAMPLE = 200
 
@@ -267,3 +268,59 @@ def fit_preprocessor(
     _fit_categorical(pre, frame, n_rows)
     pre.fitted = True
     return pre
+
+
+def fit_streamed_training_rows(
+    stream: Any,
+    target: str,
+    features: Sequence[str],
+    *,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+    numeric: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+    max_categories: int = 200,
+    session: Any = None,
+) -> TabularPreprocessor:
+    """Fit on every training row of a streamed Parquet table (``split_codes`` train, target present) with Spark.
+
+    Each row's global index (its file's first row plus Parquet's ``_metadata.row_index``) gives the same
+    split as the streaming loader, so the state is the in-memory fit over all the training rows, not a sample.
+    """
+    from urllib.parse import unquote, urlparse
+
+    import numpy as np
+    from pyspark.sql import functions as F
+
+    from lepton_core.spark.session import get_session
+    from lepton_core.tabular.streaming import split_codes
+
+    session = session or get_session()
+    offsets = stream.file_offsets()
+    table = session.read.parquet(*[str(f) for f in offsets])
+    uris = [r["uri"] for r in table.select(F.col("_metadata.file_path").alias("uri")).distinct().collect()]
+    file_start = {}
+    for uri in uris:
+        local = Path(unquote(urlparse(uri).path)).resolve()
+        if local not in offsets:
+            raise DataError(f"Spark read a file Lepton did not list: {uri}", "give a folder of Parquet files only")
+        file_start[uri] = offsets[local]
+    start = F.create_map(*[v for uri, first in file_start.items() for v in (F.lit(uri), F.lit(first))])
+
+    @F.pandas_udf("int")
+    def _split(rows: pd.Series) -> pd.Series:
+        return pd.Series(split_codes(rows.to_numpy(np.int64), seed, val_fraction, test_fraction), dtype="int32")
+
+    value = F.col(_quoted(target))
+    present = value.isNotNull()
+    kind = table.schema[target].dataType.typeName()
+    if kind in ("double", "float"):
+        present &= ~F.isnan(value)
+    elif kind == "string":
+        present &= F.trim(value) != ""
+    rows = start[F.col("_metadata.file_path")] + F.col("_metadata.row_index")
+    train = table.where(present).where(_split(rows) == 0)
+    return fit_preprocessor(
+        train, features, numeric=numeric, categorical=categorical, max_categories=max_categories
+    )

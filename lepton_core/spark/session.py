@@ -8,12 +8,21 @@ import shutil
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from lepton_core.errors import ConfigError, LeptonError, ServeError
 
-__all__ = ["SPARK_INSTALL_FIX", "find_java", "get_session", "java_major_version", "lepton_error_from"]
+__all__ = [
+    "SPARK_INSTALL_FIX",
+    "find_java",
+    "get_session",
+    "java_major_version",
+    "lepton_error_from",
+    "session_for",
+]
 
 SPARK_INSTALL_FIX = "install it with `pip install lepton-core[spark]`"
 JAVA_FIX = "install a Java 17+ runtime (e.g. `apt install openjdk-17-jre-headless`) or set JAVA_HOME to one"
@@ -109,6 +118,23 @@ def get_session(
         ) from None
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+@contextmanager
+def session_for(master: str | None = None, app_name: str = "lepton") -> Iterator[Any]:
+    """``get_session(master)`` for one piece of work: a session it had to start is stopped afterwards."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        active = None
+    else:
+        active = SparkSession.getActiveSession()
+    session = get_session(master, app_name)
+    try:
+        yield session
+    finally:
+        if session is not active:
+            session.stop()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from lepton_core.errors import ConfigError, LeptonError
 
-__all__ = ["run_on_spark", "train_rank"]
+__all__ = ["driver_preprocessor_state", "run_on_spark", "train_rank"]
 
 
 def train_rank(resolved: dict[str, Any]) -> dict[str, Any]:
@@ -26,6 +26,16 @@ def train_rank(resolved: dict[str, Any]) -> dict[str, Any]:
 
     result = run_pipeline(OmegaConf.create(resolved))
     return {"run_dir": str(result.run_dir), "sweep_score": result.sweep_score}
+
+
+def driver_preprocessor_state(cfg: DictConfig, session: Any) -> dict[str, Any] | None:
+    """With ``data.fit_engine=spark``: the preprocessing fitted once on the driver (ranks, inside Spark tasks,
+    cannot start a session of their own); None otherwise."""
+    if (cfg.get("data") or {}).get("fit_engine") != "spark":
+        return None
+    from hydra.utils import instantiate
+
+    return instantiate(cfg.data).spark_fit_state(session)
 
 
 def _run_dir() -> Path:
@@ -53,9 +63,12 @@ def run_on_spark(cfg: DictConfig) -> float | None:
     run_dir = _run_dir()
     resolved = OmegaConf.to_container(cfg, resolve=True)
     resolved["paths"]["run_dir"] = str(run_dir)
-    get_session(
+    session = get_session(
         launcher.master, "lepton-train", dict(launcher.conf or {}), default_master=f"local[{processes}]"
     )
+    state = driver_preprocessor_state(cfg, session)
+    if state is not None:
+        resolved["data"]["preprocessor_state"] = state
     from pyspark.ml.torch.distributor import TorchDistributor
 
     distributor = TorchDistributor(num_processes=processes, local_mode=False, use_gpu=bool(launcher.use_gpu))

@@ -21,7 +21,9 @@ ordered by time, the earliest go to train, the next to validation, the latest to
 whole (lepton_core.tabular.streaming). Rows are split by a seeded hash of their position; ``frames``,
 ``targets`` and ``tensors`` hold a uniform sample of at most ``streaming_sample_rows`` rows per split
 (preprocessor fit, baselines, evaluation), and the training loader streams every training row,
-sharded by DDP rank.
+sharded by DDP rank. ``fit_engine="spark"`` fits the preprocessing on every training row of the
+streamed table with Spark aggregations instead of on the sample (``spark_master``: the session's master);
+``preprocessor_state`` is a state fitted beforehand (``launcher=spark`` fits it on the driver once).
 """
 
 from __future__ import annotations
@@ -150,6 +152,9 @@ class TabularDataModule(L.LightningDataModule):
         seed: int = 0,
         streaming: bool = False,
         streaming_sample_rows: int = 100_000,
+        fit_engine: str = "pandas",
+        spark_master: str | None = None,
+        preprocessor_state: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.path = path
@@ -170,6 +175,15 @@ class TabularDataModule(L.LightningDataModule):
         self.seed = int(seed)
         self.streaming = bool(streaming)
         self.streaming_sample_rows = int(streaming_sample_rows)
+        if fit_engine not in ("pandas", "spark"):
+            raise ConfigError(f"data.fit_engine={fit_engine!r} is not an engine", "use pandas or spark")
+        if fit_engine == "spark" and not self.streaming:
+            raise ConfigError(
+                "data.fit_engine=spark fits on a streamed Parquet table", "set data.streaming=true as well"
+            )
+        self.fit_engine = fit_engine
+        self.spark_master = spark_master
+        self.preprocessor_state = dict(preprocessor_state) if preprocessor_state else None
         self.stream: Any = None
         self.stream_sample: Any = None
         self.preprocessor: TabularPreprocessor | None = None
@@ -309,16 +323,44 @@ class TabularDataModule(L.LightningDataModule):
         features = self.feature_columns(frame)
         splits = self.split_indices(frame, y)
         keep = [*features, *([self.id_column] if self.id_column else [])]
-        train = frame.iloc[splits["train"]]
-        self.preprocessor = TabularPreprocessor(max_categories=self.max_categories).fit(
-            train, features, numeric=self.numeric or None, categorical=self.categorical or None
-        )
+        self.preprocessor = self.fit_preprocessor(frame.iloc[splits["train"]], features)
         for split in SPLITS:
             part = frame.iloc[splits[split]]
             x_num, x_cat = self.preprocessor.transform(part)
             self.frames[split] = part[keep].reset_index(drop=True)
             self.targets[split] = y[splits[split]]
             self.tensors[split] = (x_num, x_cat, torch.as_tensor(self.targets[split], dtype=self.target_dtype))
+
+    def fit_preprocessor(self, train: pd.DataFrame, features: list[str]) -> TabularPreprocessor:
+        """The preprocessing fitted on the training rows: in memory, on Spark, or the state given."""
+        if self.preprocessor_state is not None:
+            return TabularPreprocessor.from_state(self.preprocessor_state)
+        options = {"numeric": self.numeric or None, "categorical": self.categorical or None}
+        if self.fit_engine == "spark":
+            from lepton_core.spark.preprocessing import fit_streamed_training_rows
+            from lepton_core.spark.session import session_for
+
+            with session_for(self.spark_master, "lepton-prepare") as session:
+                return fit_streamed_training_rows(
+                    self.stream, str(self.target), features,
+                    seed=self.seed, val_fraction=self.val_fraction, test_fraction=self.test_fraction,
+                    max_categories=self.max_categories, session=session, **options,
+                )
+        return TabularPreprocessor(max_categories=self.max_categories).fit(train, features, **options)
+
+    def spark_fit_state(self, session: Any) -> dict[str, Any]:
+        """The Spark fit's state, computed on a driver before training starts elsewhere (``launcher=spark``)."""
+        from lepton_core.spark.preprocessing import fit_streamed_training_rows
+        from lepton_core.tabular.streaming import open_stream
+
+        stream = open_stream(self)
+        self._check_columns(stream.empty_frame())
+        features = self.feature_columns(stream.empty_frame().drop(columns=self.drop))
+        return fit_streamed_training_rows(
+            stream, str(self.target), features, seed=self.seed, val_fraction=self.val_fraction,
+            test_fraction=self.test_fraction, numeric=self.numeric or None,
+            categorical=self.categorical or None, max_categories=self.max_categories, session=session,
+        ).to_state()
 
     # ------------------------------------------------------------------ loaders
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import torch
 
-__all__ = ["ParquetStream", "StreamSample", "StreamingBatchLoader", "collect_sample", "split_codes"]
+__all__ = ["ParquetStream", "StreamSample", "StreamingBatchLoader", "collect_sample", "open_stream", "split_codes"]
 
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 _SPLIT_SALT, _SAMPLE_SALT = 0x5EED_5B17, 0x5A4D_B1E5
@@ -83,6 +83,7 @@ class ParquetStream:
                 f"no .parquet files in {root}", "point data.path at a Parquet file or a folder of them"
             )
         self.path = root
+        self.files = files
         self.batch_rows = int(batch_rows)
         self._files = []
         for file in files:
@@ -135,6 +136,14 @@ class ParquetStream:
                 if hi > lo:
                     yield offset + lo, batch.slice(lo, hi - lo)
                 offset += batch.num_rows
+
+    def file_offsets(self) -> dict[Path, int]:
+        """The global index of each file's first row (files in table order)."""
+        offsets, offset = {}, 0
+        for file, handle in zip(self.files, self._files):
+            offsets[file.resolve()] = offset
+            offset += handle.metadata.num_rows
+        return offsets
 
     def count_groups(self, start: int, stop: int) -> int:
         """Number of row groups overlapping [start, stop)."""
@@ -335,8 +344,8 @@ class StreamingBatchLoader:
 MAX_ANCHOR_VALUES = 1000
 
 
-def open_sample(dm: Any) -> tuple[ParquetStream, StreamSample]:
-    """Open ``dm.path`` as a stream and collect the bounded per-split sample a streaming datamodule keeps."""
+def open_stream(dm: Any) -> ParquetStream:
+    """``dm.path`` as a stream, after the checks a streaming datamodule needs (Parquet, random split, target)."""
     from lepton_core.errors import ConfigError
 
     if not dm.path or Path(dm.path).suffix.lower() not in (".parquet", ".pq", ""):
@@ -352,6 +361,12 @@ def open_sample(dm: Any) -> tuple[ParquetStream, StreamSample]:
             f"target column '{dm.target}' not found (columns: {', '.join(stream.columns[:12])})",
             "set data.target",
         )
+    return stream
+
+
+def open_sample(dm: Any) -> tuple[ParquetStream, StreamSample]:
+    """Open ``dm.path`` as a stream and collect the bounded per-split sample a streaming datamodule keeps."""
+    stream = open_stream(dm)
     sample = collect_sample(
         stream,
         dm.target or stream.columns[-1],
