@@ -323,8 +323,9 @@ def test_launcher_spark_fits_the_preprocessing_once_on_the_driver(spark, tmp_pat
 
 
 def test_fit_engine_spark_needs_a_streamed_table() -> None:
-    from lepton_core.errors import ConfigError
     from lepton_finance.data import FinanceDataModule
+
+    from lepton_core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="set data.streaming=true"):
         FinanceDataModule(fit_engine="spark")

@@ -10,8 +10,8 @@ the executors; only the per-column results reach the driver.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
