@@ -152,6 +152,26 @@ def test_tabular_net_ensemble_members_and_their_mean() -> None:
         TabularNet(pre.n_numeric, pre.cardinalities, ensemble=0)
 
 
+def test_tabular_net_periodic_numeric_embeddings_learn_a_periodic_target() -> None:
+    torch.manual_seed(0)
+    x_num = torch.rand(512, 1) * 4 - 2
+    y = torch.sin(3 * x_num[:, 0])  # no linear or ReLU-MLP of this size fits it well in 300 steps
+    x_cat = torch.zeros(512, 0, dtype=torch.long)
+    losses = {}
+    for dim in (0, 8):
+        torch.manual_seed(0)
+        net = TabularNet(1, [], hidden=(16,), numeric_embedding=dim, frequency_scale=0.5)
+        optimiser = torch.optim.Adam(net.parameters(), lr=0.01)
+        for _ in range(300):
+            optimiser.zero_grad()
+            loss = torch.nn.functional.mse_loss(net(x_num, x_cat).squeeze(-1), y)
+            loss.backward()
+            optimiser.step()
+        losses[dim] = float(loss)
+    assert net.periodic is not None and net.mlp[0].in_features == 8
+    assert losses[8] < 0.5 * losses[0], losses
+
+
 def test_design_matrix_one_hot() -> None:
     matrix = design_matrix(torch.ones(3, 2), torch.tensor([[0], [2], [1]]), [3])
     assert matrix.shape == (3, 5)

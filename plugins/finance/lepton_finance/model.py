@@ -43,6 +43,7 @@ class RiskClassifier(L.LightningModule):
         max_embedding_dim: int = 16,
         linear_skip: bool = True,
         ensemble: int = 1,
+        numeric_embedding: int = 0,
         class_weight: str | float = "balanced",
         lr: float = 0.003,
         weight_decay: float = 0.05,
@@ -53,6 +54,7 @@ class RiskClassifier(L.LightningModule):
         self.net = TabularNet(
             n_numeric, cardinalities, n_outputs=1, hidden=tuple(hidden), dropout=dropout,
             max_embedding_dim=max_embedding_dim, linear_skip=linear_skip, ensemble=ensemble,
+            numeric_embedding=numeric_embedding,
         )
         self.register_buffer("pos_weight", torch.tensor(positive_weight(class_weight, positive_rate)))
         self.val_auc = BinaryAUROC()

@@ -78,6 +78,7 @@ def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
         "max_embedding_dim": int(hp.max_embedding_dim),
         "linear_skip": bool(hp.linear_skip),
         "ensemble": int(hp.get("ensemble", 1)),
+        "numeric_embedding": int(hp.get("numeric_embedding", 0)),
     }
     return Export(
         module=model.net,
