@@ -1,7 +1,7 @@
 """The server's live monitor: logs each micro-batch, takes labels, and computes the windowed figures.
 
-It keeps the monitored values (not the raw inputs) of the last ``capacity`` predictions in memory, with
-their labels, so /metrics and /dashboard show the same windowed figures as `lepton monitor` without
+It keeps the monitored values of the last ``capacity`` predictions in memory (built from the raw inputs
+at the next snapshot, on a thread; at once for images, so big inputs are not held), with their labels, so /metrics and /dashboard show the same windowed figures as `lepton monitor` without
 reading the log; the first full window is kept for good as the baseline of the predictions, image
 statistics and residuals. With a log directory every answered prediction and every label is also
 appended to the crash-safe logs of :mod:`lepton_core.monitoring.log`.
@@ -55,8 +55,8 @@ class LiveMonitor:
         self.predictions = SegmentLog(log, PREDICTIONS) if log else None
         self.labels_log = SegmentLog(log, LABELS) if log else None
         self.max_field_bytes = log.max_field_bytes if log else 256 << 10
-        self._recent: deque[tuple[Key, dict[str, Any], dict[str, Any]]] = deque(maxlen=capacity_windows * spec.size)
-        self._first: list[tuple[Key, dict[str, Any], dict[str, Any]]] = []
+        self._recent: deque[list[Any]] = deque(maxlen=capacity_windows * spec.size)
+        self._first: list[list[Any]] = []  # [key, meta, monitored row or None, raw inputs, outputs]
         self._labels: dict[Key, Any] = {}
         self._known: set[Key] = set()
         self._seq = 0
@@ -75,7 +75,8 @@ class LiveMonitor:
                 if self.predictions is not None:
                     logged.append({**meta, "model_version": self.profile.model_version,
                                    "inputs": _bounded(raw, self.max_field_bytes), "outputs": output})
-                kept.append(((request_id, item), meta, self.profile.row(raw, output)))
+                row = self.profile.row(raw, output) if self.profile.image_fields else None  # images: decode now
+                kept.append([(request_id, item), meta, row, raw, output])
         if self.predictions is not None:
             self.predictions.append(logged)  # before any of these responses is released
         with self._lock:
@@ -94,7 +95,7 @@ class LiveMonitor:
         """Store labels by (request id, item): matched ones feed the live metrics, all go to the labels log."""
         now = time.time()
         stored, unknown, rejected, accepted = [], [], [], 0
-        first_keys = {k for k, _, _ in self._first}
+        first_keys = {entry[0] for entry in self._first}
         with self._lock:
             for index, item in enumerate(items):
                 key = (item["request_id"], item.get("item", 0))
@@ -129,18 +130,22 @@ class LiveMonitor:
             if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_TTL_S:
                 return cached[1]
             recent, first, labels, seq = list(self._recent), list(self._first), dict(self._labels), self._seq
+        for entry in (*first, *recent):  # rows are built here, on a thread, not per prediction on the event loop
+            if entry[2] is None:
+                entry[2] = self.profile.row(entry[3], entry[4])
+                entry[3] = entry[4] = None
         size = self.spec.size
         start_seq = seq - len(recent)
         skip = -start_seq % size  # tumbling windows start at a multiple of the window size
         aligned = recent[skip:]
-        first_result = analyze([m for _, m, _ in first], labels, self.profile, self.spec, rows=[r for _, _, r in first])
+        first_result = analyze([e[1] for e in first], labels, self.profile, self.spec, rows=[e[2] for e in first])
         baseline = first_result["baseline"] if len(first) >= size else {}
-        tumbling = analyze([m for _, m, _ in aligned], labels, self.profile, self.spec,
-                           rows=[r for _, _, r in aligned], baseline=baseline or None)
+        tumbling = analyze([e[1] for e in aligned], labels, self.profile, self.spec,
+                           rows=[e[2] for e in aligned], baseline=baseline or None)
         for window in tumbling["windows"]:
             window["index"] += (start_seq + skip) // size
         tail = recent[-size:]
-        current = analyze([m for _, m, _ in tail], labels, self.profile, self.spec, rows=[r for _, _, r in tail],
+        current = analyze([e[1] for e in tail], labels, self.profile, self.spec, rows=[e[2] for e in tail],
                           baseline=baseline or None)["windows"]
         snapshot = finite({
             "plugin": self.profile.plugin,
