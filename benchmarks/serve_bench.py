@@ -8,7 +8,10 @@ p50 within 0.2 ms of it. Figures on a shared, noisy machine move between runs: r
 With --guarded lepton's server also requires an API key and an allowed Host (the client sends both), so
 the cost of the access checks is in the figures; the timeouts and connection cap are always on.
 
-    python benchmarks/serve_bench.py [--bundle DIR] [--requests 3000] [--quick] [--guarded] [--compare-with SRC]
+    python benchmarks/serve_bench.py [--bundle DIR] [--requests 3000] [--quick] [--guarded] [--logging] [--compare-with SRC]
+
+--logging also serves lepton with --no-log and with --log-dir (the crash-safe prediction log), in the same
+interleaved rounds, and prints the requests/s of logging on over off (goal at concurrency 32: >= 0.9).
 
 --compare-with SRC serves a third server from another source tree's lepton_core (e.g. `git archive main`
 unpacked in SRC), in the same interleaved rounds: a direct before/after of a server change.
@@ -151,6 +154,8 @@ def main() -> None:
     parser.add_argument("--same-threads", action="store_true",
                         help="give the minimal server lepton's torch thread count (isolates batching from threading)")
     parser.add_argument("--guarded", action="store_true", help="lepton's server requires an API key and Host: bench")
+    parser.add_argument("--logging", action="store_true",
+                        help="also serve lepton with --no-log and with --log-dir, and print their ratio")
     parser.add_argument("--compare-with", metavar="SRC",
                         help="also serve with the lepton_core of another source tree (e.g. a `git archive` of main)")
     parser.add_argument("--minimal-server", nargs=3, metavar=("BUNDLE", "PORT", "THREADS"), help=argparse.SUPPRESS)
@@ -181,6 +186,11 @@ def main() -> None:
             commands["other"] = [*commands["lepton"][:6], str(ports["other"]), *commands["lepton"][7:]]
             commands["other"] = [c for c in commands["other"] if c not in guard]
             envs["other"] = {**os.environ, "PYTHONPATH": str(Path(args.compare_with).resolve())}
+        if args.logging:
+            for name, extra in (("no-log", ["--no-log"]), ("logged", ["--log-dir", str(Path(tmp) / "log")])):
+                ports[name] = free_port()
+                commands[name] = [*commands["lepton"][:6], str(ports[name]), *commands["lepton"][7:], *extra]
+                envs[name] = None
         processes = [start(commands[name], ports[name], env=envs[name]) for name in ports]
         runs: dict[tuple[str, int], list[dict[str, float]]] = {}
         try:
@@ -212,6 +222,12 @@ def main() -> None:
           f"p99 {lep32['p99_ms']:.2f} vs {min32['p99_ms']:.2f} ms (goal: no worse)")
     print(f"concurrency 1: p50 {lep1['p50_ms']:.3f} vs {min1['p50_ms']:.3f} ms, "
           f"difference {lep1['p50_ms'] - min1['p50_ms']:+.3f} ms (goal: within 0.2 ms)")
+    if args.logging:
+        for concurrency in (1, 32):
+            on, off, memory = results["logged", concurrency], results["no-log", concurrency], results["lepton", concurrency]
+            print(f"concurrency {concurrency}: logging to disk {on['rps'] / off['rps']:.3f}x the requests/s of --no-log "
+                  f"(goal >= 0.9), in-memory monitoring (the default) {memory['rps'] / off['rps']:.3f}x; "
+                  f"p99 {on['p99_ms']:.2f} vs {off['p99_ms']:.2f} ms")
     if args.compare_with:
         for concurrency in (1, 32):
             this, other = results["lepton", concurrency], results["other", concurrency]

@@ -306,11 +306,29 @@ def serve(
     allowed_host: Annotated[
         list[str] | None, typer.Option("--allowed-host", help="Host header to answer (repeatable; *.example.com allowed).")
     ] = None,
+    log_dir: Annotated[
+        Path | None, typer.Option("--log-dir", help="Log every answered prediction and label here (crash-safe, Parquet).", file_okay=False)
+    ] = None,
+    no_log: Annotated[bool, typer.Option("--no-log", help="Keep no prediction, on disk or in memory (no /feedback, no live drift).")] = False,
+    log_max_mb: Annotated[float, typer.Option("--log-max-mb", help="Rotate the active log segment past this size.")] = 64.0,
+    log_max_age: Annotated[float, typer.Option("--log-max-age", help="Rotate the active log segment after this many seconds.")] = 3600.0,
+    window_size: Annotated[int, typer.Option("--window-size", help="Predictions per monitoring window.")] = 200,
+    min_samples: Annotated[
+        int, typer.Option("--min-samples", help="Values a window needs before a drift or live-metric figure is shown.")
+    ] = 100,
     trusted_key: TrustedKeys = None,
 ) -> None:
-    """Serve a bundle over HTTP: POST /predict, GET /livez /readyz /info /metrics /docs."""
+    """Serve a bundle over HTTP: POST /predict /feedback, GET /livez /readyz /info /metrics /dashboard /docs."""
+    from lepton_core.monitoring import LogSettings, MonitorOptions, WindowSpec
     from lepton_core.serve import AccessControl, ServeSettings, serve_bundle
     from lepton_core.serve.server import read_api_key
+
+    if no_log and log_dir is not None:
+        from lepton_core.errors import ConfigError
+
+        raise ConfigError("--no-log and --log-dir contradict each other", "pass one of them")
+    log = LogSettings(log_dir, int(log_max_mb * (1 << 20)), log_max_age) if log_dir is not None else None
+    monitoring = MonitorOptions(not no_log, log, WindowSpec(window_size, min_samples))
 
     settings = ServeSettings(
         max_body_bytes=max_body_bytes,
@@ -327,8 +345,49 @@ def serve(
     access = AccessControl(read_api_key(api_key_file), tuple(allowed_host or ()))
     serve_bundle(
         bundle, host=host, port=port, runtime=runtime, settings=settings, log_level=log_level, access=access,
-        trusted_keys=_trusted_keys(trusted_key),
+        trusted_keys=_trusted_keys(trusted_key), monitoring=monitoring,
     )
+
+
+@app.command()
+def monitor(
+    bundle: Annotated[str, typer.Argument(help="The bundle/ directory that served the predictions.")],
+    log: Annotated[Path, typer.Option("--log", help="The --log-dir of `lepton serve`.")],
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Rules YAML (default: input and prediction drift, PSI > 0.25 for 3 windows).")
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML report to write.")] = Path("monitor.html"),
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Labelled data for retraining (.parquet or .csv; default beside the report).")
+    ] = None,
+    trusted_key: TrustedKeys = None,
+) -> None:
+    """Monitoring report of a prediction log: drift, volume, latency, live metrics; exit 7 when a rule fires."""
+    from lepton_core.errors import MonitorAlert
+    from lepton_core.monitoring.report import monitor_log
+
+    result = monitor_log(bundle, log, rules, output, export, trusted_keys=_trusted_keys(trusted_key))
+    typer.echo(
+        f"{result.n_predictions} predictions ({result.n_labelled} labelled) of model {result.profile.model_version} "
+        f"in {len(result.windows)} window(s); report: {result.report}"
+    )
+    for rule in result.rules:
+        window = result.windows[rule["fired_at"] - result.windows[0]["index"]] if rule["fired_at"] is not None else None
+        status = f"FIRED at window {rule['fired_at']} (predictions up to {_utc(window['end'])})" if window else "ok"
+        typer.echo(f"  rule '{rule['name']}' ({rule['when']}, for {rule['for']} window(s)): {status}")
+    if result.export is not None:
+        typer.echo(f"labelled data: {result.export}")
+    typer.echo(f"retrain: {result.retrain}")
+    if result.fired:
+        names = ", ".join(f"'{r['name']}' (window {r['fired_at']})" for r in result.fired)
+        raise MonitorAlert(f"{len(result.fired)} monitoring rule(s) fired: {names}", f"retrain with: {result.retrain}")
+
+
+def _utc(stamp: float | None) -> str:
+    """A log time as an ISO UTC timestamp."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds") if stamp is not None else "?"
 
 
 @app.command()

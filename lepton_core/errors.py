@@ -8,6 +8,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "LeptonError",
+    "MonitorAlert",
     "PluginError",
     "ServeError",
 ]
@@ -57,6 +58,12 @@ class ServeError(LeptonError):
     exit_code = 6
 
 
+class MonitorAlert(LeptonError):
+    """`lepton monitor`: a monitoring rule fired (not a failure of Lepton: a signal for cron or CI)."""
+
+    exit_code = 7
+
+
 EXIT_CODES: dict[str, int] = {
     "success": 0,
     "unexpected error": 1,
@@ -65,4 +72,5 @@ EXIT_CODES: dict[str, int] = {
     "bundle error": BundleError.exit_code,
     "plugin error": PluginError.exit_code,
     "serve or export error": ServeError.exit_code,
+    "monitoring rule fired": MonitorAlert.exit_code,
 }

@@ -105,7 +105,7 @@ def test_health_info_metrics_and_docs(client: httpx.Client) -> None:
     assert "lepton_http_request_duration_seconds_bucket" in metrics
     assert 'lepton_batch_size_bucket{le="+Inf"}' in metrics
     assert "lepton_queue_depth 0" in metrics
-    assert 'lepton_input_psi{feature="x1"}' in metrics
+    assert 'lepton_feature_drift_psi{feature="x1"}' in metrics
     schema = client.get("/openapi.json").json()
     assert "/predict" in schema["paths"] and "x1" in schema["components"]["schemas"]["Point"]["properties"]
     example = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["examples"]
@@ -120,7 +120,7 @@ def test_nothing_published_comes_from_training_rows(client: httpx.Client, bundle
     client.post("/predict", json=manifest["input_example"])
     published = client.get("/info").text + client.get("/openapi.json").text + client.get("/docs").text
     assert values and not [v for v in values if v in published], "a training row's value is published"
-    assert "psi" not in client.get("/info").text and "lepton_input_psi" in client.get("/metrics").text
+    assert "psi" not in client.get("/info").text and "lepton_feature_drift_psi" in client.get("/metrics").text
 
 
 def test_docs_render_from_local_files_only(client: httpx.Client) -> None:

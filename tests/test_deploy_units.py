@@ -8,7 +8,7 @@ import random
 import pytest
 from pydantic import BaseModel
 
-from lepton_core.deploy.drift import DriftMonitor, drift_reference, population_stability_index
+from lepton_core.deploy.drift import drift_reference, population_stability_index
 from lepton_core.deploy.validation import InvalidItems, ItemValidator
 from lepton_core.serve.batcher import MicroBatcher, QueueFull
 from lepton_core.serve.metrics import ServerMetrics
@@ -31,16 +31,17 @@ def test_reference_profiles_scalars_and_skips_ids_and_images() -> None:
     assert "rows" not in reference and "c1" not in str(reference)
 
 
-def test_psi_is_small_for_the_same_distribution_and_large_for_a_shift() -> None:
+def test_psi_and_ks_are_small_for_the_same_distribution_and_large_for_a_shift() -> None:
+    from lepton_core.monitoring import MonitorProfile, WindowSpec, analyze
+
     reference = drift_reference(_rows(2000, 0.0, 0))
-    same, shifted = DriftMonitor(reference, block_size=100), DriftMonitor(reference)
-    same.update(_rows(1500, 0.0, 1))
-    shifted.update(_rows(1500, 1.5, 2) + [{"amount": None, "channel": "fax"}])
-    assert same.snapshot()["amount"]["psi"] < 0.1
-    assert same.snapshot()["channel"]["psi"] < 0.1
-    snapshot = shifted.snapshot()
-    assert snapshot["amount"]["psi"] > 0.25 and snapshot["amount"]["missing"] == 1
-    assert snapshot["amount"]["mean"] == pytest.approx(1.5, abs=0.1)
+    profile = MonitorProfile("p", "t", "v", reference["features"])
+    spec = WindowSpec(1500, 100)
+    rows = _rows(1500, 0.0, 1) + _rows(1500, 1.5, 2)[:-1] + [{"amount": None, "channel": "fax"}]
+    same, shifted = analyze([{"inputs": r} for r in rows], {}, profile, spec)["windows"]
+    assert same["features"]["amount"]["psi"] < 0.1 and same["features"]["amount"]["ks_p"] > 0.01
+    assert same["features"]["channel"]["psi"] < 0.1 and 0.0 <= same["features"]["channel"]["chi2_p"] <= 1.0
+    assert shifted["features"]["amount"]["psi"] > 0.25 and shifted["features"]["amount"]["ks"] > 0.4
     assert population_stability_index([0.5, 0.5], [0.5, 0.5]) == 0.0
 
 
@@ -99,16 +100,19 @@ def test_validator_reports_every_field_path() -> None:
 
 
 def test_prometheus_exposition() -> None:
-    metrics = ServerMetrics(lambda: 3, lambda: {"amount": {"psi": 0.3, "count": 5, "missing": 0}})
+    metrics = ServerMetrics(lambda: 3)
     metrics.observe_request("/predict", 200, 0.004)
     metrics.observe_request("/predict", 200, 0.2)
     metrics.observe_batch(5, 0.001)
-    text = metrics.render()
+    snapshot = {"features": ["amount", "n"], "predictions_total": 5, "labels_total": 0, "live_metrics": ["mae"],
+                "test_metrics": {"mae": 1.5}, "current": {"features": {"amount": {"psi": 0.3}}, "live": {}}}
+    text = metrics.render(snapshot)
     assert 'lepton_http_requests_total{route="/predict",status="200"} 2' in text
     assert 'lepton_http_request_duration_seconds_bucket{route="/predict",le="0.005"} 1' in text
     assert 'lepton_http_request_duration_seconds_bucket{route="/predict",le="+Inf"} 2' in text
     assert 'lepton_batch_size_bucket{le="4.0"} 0' in text and 'lepton_batch_size_bucket{le="8.0"} 1' in text
-    assert "lepton_queue_depth 3" in text and 'lepton_input_psi{feature="amount"} 0.3' in text
+    assert "lepton_queue_depth 3" in text and 'lepton_feature_drift_psi{feature="amount"} 0.3' in text
+    assert 'lepton_feature_drift_psi{feature="n"} NaN' in text and 'lepton_live_metric{metric="mae"} NaN' in text
 
 
 def test_a_predictor_that_overrides_only_predict_is_served_through_it() -> None:

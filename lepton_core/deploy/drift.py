@@ -1,22 +1,22 @@
-"""Input drift: a reference profile of the training inputs, and a running monitor that scores live inputs by PSI.
+"""Input drift: the reference profile of the training inputs written into bundles, and the PSI.
 
-The bundle stores only the profile (``drift_reference.json``): quantile bin edges and proportions for a
-numeric feature, category frequencies for a categorical one; never the rows. The population stability
+The bundle stores only the profile (``drift_reference.json``): quantile bin edges and proportions and the
+101 percentiles (format extension read by the Kolmogorov-Smirnov test of lepton_core.monitoring; older
+bundles without them fall back to the bin edges) for a numeric feature, category frequencies for a
+categorical one; never the rows. Windowed live statistics are in :mod:`lepton_core.monitoring.drift`. The population stability
 index of a feature is ``sum((live - ref) * ln(live / ref))`` over its bins; a common reading is < 0.1
 stable, 0.1-0.25 moderate shift, > 0.25 major shift.
 """
 
 from __future__ import annotations
 
-import math
-import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["DRIFT_REFERENCE_NAME", "DriftMonitor", "drift_reference", "population_stability_index"]
+__all__ = ["DRIFT_REFERENCE_NAME", "drift_reference", "numeric_profile", "population_stability_index"]
 
 DRIFT_REFERENCE_NAME = "drift_reference.json"
 N_BINS = 10
@@ -24,13 +24,15 @@ MAX_CATEGORIES = 20
 MAX_CATEGORY_LENGTH = 100
 OTHER = "__other__"
 EPSILON = 1e-4
+N_QUANTILES = 101
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _numeric_profile(values: list[float], n_bins: int) -> dict[str, Any] | None:
+def numeric_profile(values: Sequence[float], n_bins: int = N_BINS) -> dict[str, Any] | None:
+    """Quantile bin edges and proportions, percentiles (for Kolmogorov-Smirnov), mean and std; None if no finite value."""
     data = np.asarray(values, dtype=np.float64)
     data = data[np.isfinite(data)]
     if data.size == 0:
@@ -41,6 +43,7 @@ def _numeric_profile(values: list[float], n_bins: int) -> dict[str, Any] | None:
         "kind": "numeric",
         "edges": edges.tolist(),
         "proportions": (counts / data.size).tolist(),
+        "quantiles": np.quantile(data, np.linspace(0.0, 1.0, N_QUANTILES)).tolist(),
         "mean": float(data.mean()),
         "std": float(data.std()),
     }
@@ -73,7 +76,7 @@ def drift_reference(rows: Sequence[Mapping[str, Any]], n_bins: int = N_BINS) -> 
         if not present:
             continue
         if all(_is_number(v) for v in present):
-            profile = _numeric_profile([float(v) for v in present], n_bins)
+            profile = numeric_profile([float(v) for v in present], n_bins)
         elif all(isinstance(v, str | bool | int) for v in present):
             profile = _categorical_profile(present)
         else:
@@ -89,108 +92,3 @@ def population_stability_index(observed: Sequence[float], expected: Sequence[flo
     live = np.maximum(np.asarray(observed, dtype=np.float64), EPSILON)
     ref = np.maximum(np.asarray(expected, dtype=np.float64), EPSILON)
     return float(np.sum((live - ref) * np.log(live / ref)))
-
-
-class _NumericFeature:
-    def __init__(self, profile: Mapping[str, Any]) -> None:
-        self.edges = np.asarray(profile["edges"], dtype=np.float64)
-        self.reference = list(profile["proportions"])
-        self.counts = np.zeros(self.edges.size + 1, dtype=np.int64)
-        self.n = 0
-        self.missing = 0
-        self.mean = 0.0
-        self.m2 = 0.0
-        self.low = math.inf
-        self.high = -math.inf
-
-    def update(self, values: list[Any]) -> None:
-        numbers = [v for v in values if _is_number(v) and math.isfinite(v)]
-        self.missing += len(values) - len(numbers)
-        if not numbers:
-            return
-        data = np.asarray(numbers, dtype=np.float64)
-        self.counts += np.bincount(np.searchsorted(self.edges, data, side="left"), minlength=self.counts.size)
-        batch_n, batch_mean = data.size, float(data.mean())
-        batch_m2 = float(((data - batch_mean) ** 2).sum())
-        total = self.n + batch_n
-        delta = batch_mean - self.mean
-        self.m2 += batch_m2 + delta * delta * self.n * batch_n / total
-        self.mean += delta * batch_n / total
-        self.n = total
-        self.low = min(self.low, float(data.min()))
-        self.high = max(self.high, float(data.max()))
-
-    def snapshot(self) -> dict[str, Any]:
-        stats: dict[str, Any] = {"kind": "numeric", "count": self.n, "missing": self.missing}
-        if self.n:
-            stats.update(
-                mean=self.mean,
-                std=math.sqrt(self.m2 / self.n),
-                min=self.low,
-                max=self.high,
-                psi=population_stability_index(self.counts / self.n, self.reference),
-            )
-        return stats
-
-
-class _CategoricalFeature:
-    def __init__(self, profile: Mapping[str, Any]) -> None:
-        self.reference = dict(profile["frequencies"])
-        self.counts: Counter[str] = Counter()
-        self.n = 0
-        self.missing = 0
-
-    def update(self, values: list[Any]) -> None:
-        present = [str(v) for v in values if v is not None]
-        self.missing += len(values) - len(present)
-        self.counts.update(label if label in self.reference else OTHER for label in present)
-        self.n += len(present)
-
-    def snapshot(self) -> dict[str, Any]:
-        stats: dict[str, Any] = {"kind": "categorical", "count": self.n, "missing": self.missing}
-        if self.n:
-            labels = list(self.reference)
-            stats["psi"] = population_stability_index(
-                [self.counts[label] / self.n for label in labels], [self.reference[label] for label in labels]
-            )
-            stats["top"] = dict(self.counts.most_common(5))
-        return stats
-
-
-class DriftMonitor:
-    """Running statistics of live inputs per profiled feature, and their PSI against the training profile.
-
-    Records are buffered and folded in vectorised blocks of ``block_size`` (and before every snapshot),
-    so the per-request cost stays a list append.
-    """
-
-    def __init__(self, reference: Mapping[str, Any], block_size: int = 1024) -> None:
-        self.features: dict[str, _NumericFeature | _CategoricalFeature] = {
-            name: _NumericFeature(p) if p["kind"] == "numeric" else _CategoricalFeature(p)
-            for name, p in reference.get("features", {}).items()
-        }
-        self.block_size = block_size
-        self._buffer: list[Any] = []
-        self._lock = threading.Lock()
-
-    def update(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """Add raw input records (dicts) to the running statistics."""
-        if not self.features:
-            return
-        with self._lock:
-            self._buffer.extend(records)
-            if len(self._buffer) >= self.block_size:
-                self._fold()
-
-    def _fold(self) -> None:
-        records, self._buffer = self._buffer, []
-        if not records:
-            return
-        for name, feature in self.features.items():
-            feature.update([r.get(name) if isinstance(r, Mapping) else None for r in records])
-
-    def snapshot(self) -> dict[str, dict[str, Any]]:
-        """Per feature: count, missing, running mean/std/min/max (numeric) and PSI once inputs were seen."""
-        with self._lock:
-            self._fold()
-            return {name: feature.snapshot() for name, feature in self.features.items()}

@@ -9,7 +9,8 @@ event loop. An unexpected failure answers 500 with an opaque message and a reque
 goes to the server log only. With an ``AccessControl``, every route but /livez and /readyz needs the API
 key and a known Host. /info and the OpenAPI description (/docs, served with its own Swagger UI files, no
 network needed) are built from the plugin's input and output schemas, never from training rows; input
-drift is published on /metrics only.
+drift is published on /metrics, /monitoring.json and /dashboard only. ``POST /feedback`` takes labels by
+request id (see docs/monitoring.md).
 """
 
 from __future__ import annotations
@@ -38,18 +39,24 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from lepton_core.deploy.drift import DRIFT_REFERENCE_NAME, DriftMonitor
+from lepton_core.deploy.drift import DRIFT_REFERENCE_NAME
 from lepton_core.deploy.validation import MAX_DEPTH, MAX_ERRORS, InvalidItems, ItemValidator
 from lepton_core.errors import ConfigError, DataError
+from lepton_core.monitoring.live import LiveMonitor, MonitorOptions
+from lepton_core.monitoring.profile import MonitorProfile, model_version
 from lepton_core.serve.batcher import MicroBatcher, QueueFull
 from lepton_core.serve.metrics import ServerMetrics
+from lepton_core.serve.monitoring_routes import add_monitoring_routes
 from lepton_core.vision.images import DEFAULT_MAX_IMAGE_PIXELS, ImageTooLarge, max_image_pixels
 
 __all__ = ["AccessControl", "ServeSettings", "create_app"]
 
 log = logging.getLogger("lepton.serve")
 
-ROUTES = frozenset({"/predict", "/livez", "/readyz", "/info", "/metrics", "/docs", "/openapi.json"})
+ROUTES = frozenset({
+    "/predict", "/livez", "/readyz", "/info", "/metrics", "/docs", "/openapi.json", "/feedback", "/dashboard",
+    "/monitoring.json",
+})
 OPEN_ROUTES = frozenset({"/livez", "/readyz"})
 DOCS_STATIC = "/docs/static"
 SWAGGER_UI_FILES = str(Path(importlib.util.find_spec("fastapi_offline").origin).parent / "static")  # type: ignore[arg-type, union-attr]
@@ -145,6 +152,26 @@ def _detail(loc: list[Any], msg: str, kind: str) -> list[dict[str, Any]]:
     return [{"loc": loc, "msg": msg, "type": kind}]
 
 
+async def read_body(headers: dict[bytes, bytes], receive: Any, limit: int) -> bytes | tuple[int, None, str]:
+    """The request body, or the error answer: 400 for a bad Content-Length, 413 past ``limit``, 499 on disconnect."""
+    too_large = f"body larger than {limit} bytes; send fewer items per request"
+    length = headers.get(b"content-length")
+    if length is not None and not length.isdigit():
+        return 400, None, "Content-Length is not a number"
+    if length is not None and int(length) > limit:
+        return 413, None, too_large
+    body, more = b"", True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return 499, None, "client disconnected"
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > limit:
+            return 413, None, too_large
+    return body
+
+
 class PredictEndpoint:
     """POST /predict as a plain ASGI app: one item (object in, object out) or a list (list in, list out)."""
 
@@ -164,11 +191,12 @@ class PredictEndpoint:
         self.validation_pool = validation_pool
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        started = time.perf_counter()
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id")
         request_id = _request_id(given.decode("latin-1") if given else None)
         try:
-            status, payload, extra = await self._answer(headers, receive, request_id)
+            status, payload, extra = await self._answer(headers, receive, request_id, started)
         except Exception as exc:  # opaque to the client, full traceback in the log
             log.error("request %s failed", request_id, exc_info=exc)
             status, payload, extra = 500, None, ()
@@ -212,26 +240,15 @@ class PredictEndpoint:
             return 422, None, {"detail": detail, **{k: v for k, v in counts.items() if v}}
         return 200, (records, items, single), ()
 
-    async def _answer(self, headers: dict[bytes, bytes], receive: Any, request_id: str) -> tuple[int, Any, Any]:
+    async def _answer(
+        self, headers: dict[bytes, bytes], receive: Any, request_id: str, started: float
+    ) -> tuple[int, Any, Any]:
         """(status, JSON body of a success or None, error detail)."""
         if not self.is_ready():
             return 503, None, "model is loading"
-        limit = self.settings.max_body_bytes
-        too_large = f"body larger than {limit} bytes; send fewer items per request"
-        length = headers.get(b"content-length")
-        if length is not None and not length.isdigit():
-            return 400, None, "Content-Length is not a number"
-        if length is not None and int(length) > limit:
-            return 413, None, too_large
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return 499, None, "client disconnected"
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > limit:
-                return 413, None, too_large
+        body = await read_body(headers, receive, self.settings.max_body_bytes)
+        if isinstance(body, tuple):
+            return body
         parsed = self.parse(body) if len(body) <= INLINE_PARSE_BYTES else await self.parse_off_loop(body)
         if parsed[0] != 200:
             return parsed
@@ -239,7 +256,7 @@ class PredictEndpoint:
         if not records:
             return 200, "[]", ()
         try:
-            outputs = await self.batcher.submit(items, records)
+            outputs = await self.batcher.submit(items, records, request_id, started)
         except QueueFull:
             return 503, None, "server busy: queue full"
         except ImageTooLarge as exc:
@@ -312,12 +329,15 @@ class AccessMiddleware:
         await response(scope, receive, send)
 
 
-def _drift_monitor(bundle_dir: Path, manifest: dict[str, Any]) -> DriftMonitor:
-    from lepton_core.bundle.manifest import safe_member
+def monitor_profile(loaded: Any) -> MonitorProfile:
+    """The monitoring profile of a loaded bundle (its drift reference read with the strict bundle reader)."""
+    from lepton_core.bundle.loader import _read_json
+    from lepton_core.bundle.manifest import read_manifest_bytes
 
-    if DRIFT_REFERENCE_NAME not in manifest.get("files", {}):
-        return DriftMonitor({})
-    return DriftMonitor(json.loads(safe_member(bundle_dir, DRIFT_REFERENCE_NAME).read_text("utf-8")))
+    manifest = loaded.manifest
+    reference = _read_json(loaded.path, DRIFT_REFERENCE_NAME) if DRIFT_REFERENCE_NAME in manifest.get("files", {}) else {}
+    version = model_version(read_manifest_bytes(loaded.path))
+    return MonitorProfile.from_bundle(manifest, reference, loaded.metrics, version)
 
 
 def published_schema(model: type[Any], ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
@@ -395,19 +415,27 @@ def _predict_openapi(input_name: str, output_name: str, settings: ServeSettings,
 
 
 def create_app(
-    loaded: Any, runtime: str, settings: ServeSettings | None = None, access: AccessControl | None = None
+    loaded: Any,
+    runtime: str,
+    settings: ServeSettings | None = None,
+    access: AccessControl | None = None,
+    monitoring: MonitorOptions | None = None,
 ) -> FastAPI:
     """Build the app for a loaded bundle whose predictor already runs on ``runtime``."""
     settings = settings or ServeSettings()
     access = access or AccessControl()
+    monitoring = monitoring or MonitorOptions()
     validation_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lepton-validate")
     predictor = loaded.predictor
     input_model, output_model = predictor.input_model, predictor.output_model
     validate = ItemValidator(input_model)
-    drift = _drift_monitor(loaded.path, loaded.manifest)
+    monitor = LiveMonitor(monitor_profile(loaded), monitoring.window, monitoring.log) if monitoring.enabled else None
     predict_items = predictor.items_predictor()
-    batcher = MicroBatcher(predict_items, settings.max_batch_size, settings.max_queue_items, after_batch=drift.update)
-    metrics = ServerMetrics(lambda: batcher.depth, drift.snapshot)
+    batcher = MicroBatcher(
+        predict_items, settings.max_batch_size, settings.max_queue_items,
+        before_results=monitor.record if monitor is not None else None,
+    )
+    metrics = ServerMetrics(lambda: batcher.depth)
     batcher.on_batch = metrics.observe_batch
     state: dict[str, Any] = {"ready": False, "error": None}
     retry = {"Retry-After": str(settings.retry_after_s)}
@@ -441,6 +469,8 @@ def create_app(
             loading.cancel()
             await asyncio.to_thread(batcher.stop)
             validation_pool.shutdown(wait=False, cancel_futures=True)
+            if monitor is not None:
+                await asyncio.to_thread(monitor.close)
 
     app = FastAPI(
         title=f"Lepton · {loaded.plugin} / {loaded.task}",
@@ -502,9 +532,12 @@ def create_app(
             },
         }
 
-    @app.get("/metrics", summary="Prometheus metrics (requests, latency, batches, input drift)", response_class=PlainTextResponse)
+    @app.get("/metrics", summary="Prometheus metrics (requests, latency, batches, drift, live metrics)", response_class=PlainTextResponse)
     async def prometheus() -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+        snapshot = await asyncio.to_thread(monitor.snapshot) if monitor is not None else None
+        return Response(metrics.render(snapshot), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    add_monitoring_routes(app, monitor, settings)
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -537,5 +570,5 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.state.batcher, app.state.metrics, app.state.drift = batcher, metrics, drift
+    app.state.batcher, app.state.metrics, app.state.monitor = batcher, metrics, monitor
     return app

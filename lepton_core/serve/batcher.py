@@ -2,7 +2,9 @@
 
 It never waits for a batch to fill. When the server is idle a request runs at once, alone; requests that
 arrive while the model is busy are grouped into the next call (up to ``max_batch_size`` items). The
-queue is bounded in items: ``submit`` raises ``QueueFull`` rather than letting latency grow.
+queue is bounded in items: ``submit`` raises ``QueueFull`` rather than letting latency grow. The
+``before_results`` hook sees each batch's answered requests before any of their results is released
+(the prediction log writes them there, so an answered prediction is always logged).
 
 Fast models (a batch under ``inline_budget_s``) run on the event loop itself: no thread hand-off and no
 GIL ping-pong, which is what dominates a small model's latency. Slower models run on one dedicated
@@ -33,6 +35,8 @@ class _Entry:
     items: Sequence[Any]
     records: Sequence[Any]
     future: asyncio.Future[list[Any]]
+    request_id: str = ""
+    started: float = 0.0
 
 
 class MicroBatcher:
@@ -44,15 +48,15 @@ class MicroBatcher:
         max_batch_size: int = 64,
         max_queue_items: int = 1024,
         on_batch: Callable[[int, float], None] | None = None,
-        after_batch: Callable[[list[Any]], None] | None = None,
         inline_budget_s: float = 0.02,
+        before_results: Callable[[list[tuple[str, float, Sequence[Any], list[Any]]]], None] | None = None,
     ) -> None:
         self.predict = predict
         self.max_batch_size = max_batch_size
         self.max_queue_items = max_queue_items
         self.on_batch = on_batch
-        self.after_batch = after_batch
         self.inline_budget_s = inline_budget_s
+        self.before_results = before_results
         self.batch_seconds = 0.0
         self._pending: deque[_Entry] = deque()
         self._pending_items = 0
@@ -79,12 +83,14 @@ class MicroBatcher:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    async def submit(self, items: Sequence[Any], records: Sequence[Any] = ()) -> list[Any]:
-        """Predict ``items`` (validated) within some batch; ``records`` (raw) go to the after-batch hook."""
+    async def submit(
+        self, items: Sequence[Any], records: Sequence[Any] = (), request_id: str = "", started: float = 0.0
+    ) -> list[Any]:
+        """Predict ``items`` (validated) within some batch; ``records`` (raw) go to the batch hooks."""
         if self._pending_items and self._pending_items + len(items) > self.max_queue_items:
             raise QueueFull(f"{self._pending_items} items waiting")
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Entry(items, records, future))
+        self._pending.append(_Entry(items, records, future, request_id, started))
         self._pending_items += len(items)
         if self._draining is None:
             self._draining = asyncio.get_running_loop().create_task(self._drain())
@@ -106,9 +112,9 @@ class MicroBatcher:
             while self._pending:
                 batch = self._take()
                 if self.offloaded and self._executor is not None:
-                    outcomes = await loop.run_in_executor(self._executor, self._run, batch)
+                    outcomes = await loop.run_in_executor(self._executor, self._run_and_record, batch)
                 else:
-                    outcomes = self._run(batch)
+                    outcomes = self._run_and_record(batch)
                 for entry, outcome in zip(batch, outcomes, strict=True):
                     if entry.future.done():
                         continue
@@ -116,15 +122,29 @@ class MicroBatcher:
                         entry.future.set_exception(outcome)
                     else:
                         entry.future.set_result(outcome)
-                if self.after_batch is not None:
-                    records = [r for entry in batch for r in entry.records]
-                    if self.offloaded and self._executor is not None:
-                        loop.run_in_executor(self._executor, self.after_batch, records)
-                    else:
-                        self.after_batch(records)
                 await asyncio.sleep(0)
         finally:
             self._draining = None
+
+    def _run_and_record(self, batch: list[_Entry]) -> list[Outcome]:
+        """``_run``, then the before-results hook on the answered requests (one call per batch, a group commit).
+
+        When the hook fails (a full disk under the log), those requests fail with its error: nothing is
+        answered that was not recorded.
+        """
+        outcomes = self._run(batch)
+        if self.before_results is not None:
+            answered = [
+                (entry.request_id, entry.started, entry.records, outcome)
+                for entry, outcome in zip(batch, outcomes, strict=True)
+                if not isinstance(outcome, BaseException) and not entry.future.done()
+            ]
+            try:
+                if answered:
+                    self.before_results(answered)
+            except Exception as exc:  # noqa: BLE001 - handed to the requests it could not record
+                return [outcome if isinstance(outcome, BaseException) else exc for outcome in outcomes]
+        return outcomes
 
     def _run(self, batch: list[_Entry]) -> list[Outcome]:
         """Outcome per request; a failed batch reruns each request alone, so one bad request fails only itself."""

@@ -1,4 +1,8 @@
-"""Prometheus text exposition of the server's metrics (a handful of counters, gauges and histograms)."""
+"""Prometheus text exposition of the server's metrics (a handful of counters, gauges and histograms).
+
+Hand-written rather than prometheus_client: a few dozen lines, no process-global registry (tests build
+many apps in one process), and the histograms are updated without locks from the one thread that owns each.
+"""
 
 from __future__ import annotations
 
@@ -50,17 +54,50 @@ class Histogram:
         return out
 
 
-class ServerMetrics:
-    """Requests by route and status, latencies, batch sizes, queue depth, inference time and input drift."""
+def _gauge(name: str, help_text: str, samples: list[tuple[Mapping[str, str], float | None]], kind: str = "gauge") -> list[str]:
+    """A metric's HELP/TYPE lines and samples; None (not enough data yet) is exposed as NaN."""
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    return lines + [f"{name}{_labels(labels)} {'NaN' if value is None else _number(value)}" for labels, value in samples]
 
-    def __init__(self, queue_depth: Callable[[], int], drift: Callable[[], Mapping[str, Mapping[str, Any]]]) -> None:
+
+def monitoring_lines(snapshot: Mapping[str, Any]) -> list[str]:
+    """Gauges of a LiveMonitor snapshot: the current window's drift and live metrics (NaN before min samples)."""
+    current = snapshot.get("current") or {"features": {}, "live": {}}
+    features = [(f, current["features"].get(f) or {}) for f in snapshot["features"]]
+    live = current["live"]
+    lines = _gauge("lepton_predictions_logged_total", "Predictions recorded by the monitor since start.",
+                   [({}, snapshot["predictions_total"])], "counter")
+    lines += _gauge("lepton_labels_total", "Labels received on /feedback that matched a recent prediction.",
+                    [({}, snapshot["labels_total"])], "counter")
+    lines += _gauge("lepton_monitor_window_predictions", "Predictions in the current (sliding) window.",
+                    [({}, current.get("count", 0))])
+    lines += _gauge("lepton_monitor_window_labels", "Labelled predictions in the current window.",
+                    [({}, current.get("labelled", 0))])
+    lines += _gauge("lepton_feature_drift_psi", "PSI of an input feature in the current window against its reference.",
+                    [({"feature": f}, s.get("psi")) for f, s in features])
+    lines += _gauge("lepton_feature_drift_ks", "Kolmogorov-Smirnov statistic of a numeric input feature in the current window.",
+                    [({"feature": f}, s.get("ks")) for f, s in features if "chi2_p" not in s])
+    lines += _gauge("lepton_prediction_drift_psi", "PSI of the predictions in the current window against the first window.",
+                    [({}, current.get("prediction_psi"))])
+    lines += _gauge("lepton_prediction_drift_ks", "Kolmogorov-Smirnov statistic of the predictions against the first window.",
+                    [({}, current.get("prediction_ks"))])
+    lines += _gauge("lepton_live_metric", "Metric on the labelled predictions of the current window.",
+                    [({"metric": m}, live.get(m)) for m in snapshot["live_metrics"]])
+    lines += _gauge("lepton_test_metric", "The bundle's test value of each live metric.",
+                    [({"metric": m}, v) for m, v in snapshot["test_metrics"].items()])
+    return lines
+
+
+class ServerMetrics:
+    """Requests by route and status, latencies, batch sizes, queue depth, inference time and monitoring gauges."""
+
+    def __init__(self, queue_depth: Callable[[], int]) -> None:
         self.requests: dict[tuple[str, int], int] = {}
         self.latency: dict[str, Histogram] = {}
         self.batch_size = Histogram(BATCH_BUCKETS)
         self.inference = Histogram(LATENCY_BUCKETS)
         self.items = 0
         self.queue_depth = queue_depth
-        self.drift = drift
         self.ready = False
 
     def observe_request(self, route: str, status: int, seconds: float) -> None:
@@ -78,8 +115,8 @@ class ServerMetrics:
         self.inference.observe(seconds)
         self.items += size
 
-    def render(self) -> str:
-        """The Prometheus text format (version 0.0.4)."""
+    def render(self, monitoring: Mapping[str, Any] | None = None) -> str:
+        """The Prometheus text format (version 0.0.4), with the gauges of a LiveMonitor snapshot when given."""
         lines = [
             "# HELP lepton_http_requests_total HTTP requests by route and status code.",
             "# TYPE lepton_http_requests_total counter",
@@ -110,20 +147,6 @@ class ServerMetrics:
             "# TYPE lepton_ready gauge",
             f"lepton_ready {int(self.ready)}",
         ]
-        drift = self.drift()
-        lines += [
-            "# HELP lepton_input_psi Population stability index of an input feature against the training data.",
-            "# TYPE lepton_input_psi gauge",
-        ]
-        lines += [f"lepton_input_psi{_labels({'feature': f})} {_number(s['psi'])}" for f, s in drift.items() if "psi" in s]
-        lines += [
-            "# HELP lepton_input_observed_total Inputs seen per profiled feature (present values).",
-            "# TYPE lepton_input_observed_total counter",
-        ]
-        lines += [f"lepton_input_observed_total{_labels({'feature': f})} {s['count']}" for f, s in drift.items()]
-        lines += [
-            "# HELP lepton_input_missing_total Inputs with the feature missing or not a finite number.",
-            "# TYPE lepton_input_missing_total counter",
-        ]
-        lines += [f"lepton_input_missing_total{_labels({'feature': f})} {s['missing']}" for f, s in drift.items()]
+        if monitoring is not None:
+            lines += monitoring_lines(monitoring)
         return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from lepton_core.errors import ConfigError, ServeError
+from lepton_core.monitoring.live import MonitorOptions
 from lepton_core.serve.app import AccessControl, ServeSettings, create_app
 from lepton_core.serve.protocol import protocol_options
 
@@ -90,6 +91,7 @@ def build_app(
     device: str = "auto",
     trusted_keys: Sequence[Any] | None = None,
     access: AccessControl | None = None,
+    monitoring: MonitorOptions | None = None,
 ) -> tuple[Any, str]:
     """Verify and load a bundle (a tampered one raises BundleError), pick the runtime, build the app."""
     from lepton_core.bundle import load_bundle
@@ -97,7 +99,7 @@ def build_app(
 
     loaded = load_bundle(bundle_dir, device=resolve_device(device), trusted_keys=trusted_keys)
     used = attach_runtime(loaded.path, loaded.manifest, loaded.predictor, runtime)
-    return create_app(loaded, used, settings, access), used
+    return create_app(loaded, used, settings, access, monitoring), used
 
 
 def _config(app: Any, log_level: str, settings: ServeSettings) -> Any:
@@ -123,6 +125,7 @@ def serve_bundle(
     log_level: str = "info",
     trusted_keys: Sequence[Any] | None = None,
     access: AccessControl | None = None,
+    monitoring: MonitorOptions | None = None,
 ) -> None:
     """Serve a bundle until interrupted (the `lepton serve` command); bad options fail before loading it."""
     settings = settings or ServeSettings()
@@ -140,15 +143,21 @@ def serve_bundle(
     set_max_image_pixels(settings.max_image_pixels)
     torch.set_num_threads(settings.resolved_torch_threads())
     try:
-        app, used = build_app(bundle_dir, runtime, settings, access=access, trusted_keys=trusted_keys)
+        app, used = build_app(bundle_dir, runtime, settings, access=access, trusted_keys=trusted_keys, monitoring=monitoring)
     except BaseException:
         sock.close()
         raise
     shown = f"[{host}]" if ":" in host else host
     guard = "API key required" if access.api_key else "no API key"
+    monitoring = monitoring or MonitorOptions()
+    logged = (
+        f"logging predictions to {monitoring.log.directory}" if monitoring.enabled and monitoring.log
+        else "monitoring in memory only (--log-dir DIR to log)" if monitoring.enabled else "monitoring off"
+    )
     Console(stderr=True).print(
         f"serving [bold]{app.title}[/] on http://{shown}:{sock.getsockname()[1]} (runtime {used}, "
-        f"{torch.get_num_threads()} torch thread(s), {guard}); docs at /docs, metrics at /metrics"
+        f"{torch.get_num_threads()} torch thread(s), {guard}); docs at /docs, metrics at /metrics, "
+        f"dashboard at /dashboard; {logged}"
     )
     uvicorn.Server(_config(app, log_level, settings)).run(sockets=[sock])
 
