@@ -98,6 +98,9 @@ QUIET_WARNINGS = (
 
 def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunResult:
     """Run every stage for a composed config and return what it produced."""
+    from lepton_core.pipeline.precheck import precheck_data
+
+    precheck_data(cfg)  # before the heavy imports: a bad data.path fails in about a second
     import logging
     import warnings
 
