@@ -7,9 +7,29 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from lepton_core.errors import DataError
+from lepton_core.errors import ConfigError, DataError
 
-__all__ = ["precheck_data"]
+__all__ = ["precheck_data", "precheck_loggers"]
+
+#: logger group -> (module it needs, the extra that installs it)
+LOGGER_EXTRAS = {"mlflow": ("mlflow", "lepton-core[mlflow]"), "tensorboard": ("tensorboard", "tensorboard")}
+
+
+def precheck_loggers(cfg: DictConfig) -> None:
+    """A selected logger whose library is not installed is a one-line ConfigError naming what to install."""
+    from importlib.util import find_spec
+
+    for name in cfg.get("logger") or {}:
+        module, extra = LOGGER_EXTRAS.get(str(name), (None, None))
+        if module is not None and find_spec(module) is None:
+            raise ConfigError(f"logger={name} needs the {module} package, which is not installed",
+                              f"pip install '{extra}'")
+    if "mlflow" in (cfg.get("logger") or {}):  # its store setup and "creating experiment" lines are noise here
+        import logging
+        import os
+
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+        logging.getLogger("lightning.pytorch.loggers.mlflow").setLevel(logging.ERROR)
 
 
 def precheck_data(cfg: DictConfig) -> None:
