@@ -12,7 +12,7 @@ from lepton_core.errors import ConfigError, DataError
 __all__ = ["precheck_data", "precheck_loggers"]
 
 #: logger group -> (module it needs, the extra that installs it)
-LOGGER_EXTRAS = {"mlflow": ("mlflow", "lepton-core[mlflow]"), "tensorboard": ("tensorboard", "tensorboard")}
+LOGGER_EXTRAS = {"mlflow": ("mlflow", "lepton-core[mlflow]")}
 
 
 def precheck_loggers(cfg: DictConfig) -> None:
