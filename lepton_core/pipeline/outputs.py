@@ -23,10 +23,10 @@ __all__ = [
     "run_dir_error",
 ]
 
-STAGING_GLOB = ".*.partial"
+STAGING_GLOB = ".*.partial"  # what staging_dir and the atomic writers name their temporary files and folders
 FAILED_MARKER = "FAILED"  # written into a run directory whose run failed after it produced something
 # what Hydra writes into every run directory before the job starts: a run that failed with only these is removed
-HYDRA_ONLY = {".hydra", "entry.log"}  # what staging_dir and the atomic writers name their temporary files and folders
+HYDRA_ONLY = {".hydra", "entry.log"}
 
 
 def remove_stale_staging(run_dir: Path) -> list[Path]:
