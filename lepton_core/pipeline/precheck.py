@@ -40,14 +40,13 @@ def precheck_data(cfg: DictConfig) -> None:
     path, target = data.get("path"), data.get("target")
     if not isinstance(path, str) or not path or "://" in path:
         return
-    location = Path(path).expanduser()
-    if not location.exists():
-        raise DataError(f"data file not found: {location}", "check data.path")
     from lepton_core.tabular.io import SUPPORTED_SUFFIXES, check_unique_columns
 
-    if not isinstance(target, str) or not location.is_file() or not location.name.lower().endswith(
-        tuple(SUPPORTED_SUFFIXES)
-    ):
+    location = Path(path).expanduser()
+    is_table = location.name.lower().endswith(tuple(SUPPORTED_SUFFIXES))
+    if not location.exists():
+        raise DataError(f"data {'file' if is_table else 'path'} not found: {location}", "check data.path")
+    if not isinstance(target, str) or not location.is_file() or not is_table:
         return
     try:
         columns = [str(c).strip() for c in _header(location)]
