@@ -87,7 +87,7 @@ def _modules_after_cli(args: list[str], output_dir: Path) -> tuple[int, str, set
         "sys.exit(code)\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=output_dir,
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120, cwd=output_dir,
         env={**__import__("os").environ, "LEPTON_OUTPUT_DIR": str(output_dir)},
     )
     modules = next(line for line in proc.stdout.splitlines() if line.startswith("MODULES")).split()[1:]
