@@ -49,7 +49,7 @@ def export_demo_data(args: list[str], output: Path, force: bool = False) -> tupl
         if exporter is None:
             raise PluginError(
                 f"task '{task}' of plugin '{plugin}' cannot export its demo data (its datamodule has no export_demo)",
-                "see `lepton tasks` for the tasks that can, or the plugin's docs for the data format",
+                "set data.path to a file of your own (the plugin's docs describe the format)",
             )
         if getattr(datamodule, "path", None):
             raise ConfigError("data.path is set: there is no demo data to export", "leave data.path unset")
