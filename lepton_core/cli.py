@@ -108,6 +108,12 @@ def config(
     _hydra([*ctx.args, "--cfg", "job", *(["--resolve"] if resolve else [])])
 
 
+def _print_lines(console: object, lines: list[str]) -> None:
+    """Print paths and commands whole: rich never breaks them (soft_wrap), the terminal wraps long lines."""
+    for line in lines:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)  # type: ignore[attr-defined]
+
+
 @app.command()
 def plugins() -> None:
     """List installed plugins: name, distribution and version, tasks, where it loads from, and any error."""
@@ -117,23 +123,25 @@ def plugins() -> None:
     from lepton_core.hooks.manager import get_plugin_manager
 
     manager = get_plugin_manager()
-    table = Table(title="Lepton plugins", title_justify="left")
-    for column in ("plugin", "distribution", "version"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("tasks")
-    table.add_column("status")
-    table.add_column("loaded from", overflow="fold")
-    for name, record in sorted(manager.records.items()):
-        tasks = ", ".join(
-            f"{t}{' (default)' if t == record.info.default_task else ''}" for t in record.info.task_names()
-        ) if record.info else "-"
-        status = {"ok": "[green]ok[/]", "disabled": "[dim]disabled[/]"}.get(record.status, f"[red]{record.error}[/]")
-        table.add_row(name, record.distribution, record.dist_version, tasks, status, record.location)
     console = Console()
     if not manager.records:
         console.print("No plugin installed. Install one: pip install -e plugins/finance")
         return
+    table = Table(title="Lepton plugins", title_justify="left")
+    for column in ("plugin", "version", "status", "tasks"):
+        table.add_column(column, no_wrap=True)
+    details = []
+    for name, record in sorted(manager.records.items()):
+        tasks = "\n".join(
+            f"{t}{' (default)' if t == record.info.default_task else ''}" for t in record.info.task_names()
+        ) if record.info else "-"
+        status = {"ok": "[green]ok[/]", "disabled": "[dim]disabled[/]"}.get(record.status, "[red]error[/]")
+        table.add_row(name, record.dist_version, status, tasks)
+        details.append(f"{name}: {record.distribution} from {record.location}")
+        if record.status not in ("ok", "disabled"):
+            details.append(f"{name} failed to load: {record.error}")
     console.print(table)
+    _print_lines(console, details)
 
 
 @app.command()
@@ -150,13 +158,18 @@ def tasks(plugin: Annotated[str | None, typer.Argument(help="Only this plugin's 
         manager.resolve(plugin)
         loaded = {plugin: loaded[plugin]}
     table = Table(title="Lepton tasks", title_justify="left")
-    for column in ("plugin", "task", "summary", "run it"):
-        table.add_column(column)
+    table.add_column("plugin", no_wrap=True)
+    table.add_column("task", no_wrap=True)
+    table.add_column("summary", ratio=1)
+    commands = ["* the plugin's default task", "run one:"]
     for name, info in loaded.items():
         for task in info.tasks:
-            default = " (default)" if task.name == info.default_task else ""
-            table.add_row(name, task.name + default, task.summary, f"lepton run plugin={name} task={task.name}")
-    Console().print(table)
+            default = " *" if task.name == info.default_task else ""
+            table.add_row(name, task.name + default, task.summary)
+            commands.append(f"  lepton run plugin={name} task={task.name}")
+    console = Console()
+    console.print(table)
+    _print_lines(console, commands)
 
 
 new_app = typer.Typer(help="Create a new project from a template.", no_args_is_help=True)
@@ -177,6 +190,26 @@ def new_plugin(
     target = create_plugin(name, task, directory)
     typer.echo(f"created {target}")
     typer.echo(f"next: pip install -e {target} && lepton plugins && lepton run plugin={name}")
+
+
+data_app = typer.Typer(help="Work with a task's data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("export", context_settings=PASS_THROUGH)
+def data_export(
+    ctx: typer.Context,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File (.csv, .parquet) or folder (image tasks) to write.")
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file or folder.")] = False,
+) -> None:
+    r"""Write a task's demo data in the format its loader reads: plugin=NAME \[task=TASK] \[data.key=value ...]."""
+    from lepton_core.pipeline.demo_export import export_demo_data
+
+    written, command = export_demo_data(ctx.args, output, force=force)
+    typer.echo(f"wrote {written}; train on it with:")
+    typer.echo(command)
 
 
 TrustedKeys = Annotated[
@@ -423,6 +456,9 @@ def _hydra_config_error(exc: Exception) -> LeptonError | None:
         return exc.__cause__
     from lepton_core.errors import ConfigError
 
+    unknown_key = _unknown_key_error(exc)
+    if unknown_key is not None:
+        return unknown_key
     text = str(exc).split("Config search path:")[0]
     if "Available options in" in text:
         head, options = text.split("Available options in", 1)
@@ -435,6 +471,31 @@ def _hydra_config_error(exc: Exception) -> LeptonError | None:
     if getattr(exc, "override", None):
         problem = f"cannot parse the override '{exc.override}': {problem}"
     return ConfigError(problem, "check the overrides; `lepton config plugin=NAME` prints the composed config")
+
+
+def _unknown_key_error(exc: Exception) -> LeptonError | None:
+    """Hydra's "Could not override 'model.hiden'" as "unknown config key model.hiden (did you mean model.hidden?)"."""
+    import difflib
+    import re
+
+    found = re.match(r"Could not override '([^']+)'", str(exc))
+    cause = exc.__cause__
+    parent, missing = getattr(cause, "parent_node", None), getattr(cause, "key", None)
+    if found is None or parent is None or not isinstance(missing, str) or "not in struct" not in str(cause):
+        return None
+    from lepton_core.errors import ConfigError
+
+    key = found.group(1)
+    siblings = [str(name) for name in parent if name != "hydra"]
+    match = difflib.get_close_matches(missing, siblings, n=1, cutoff=0.6)
+    hint = ""
+    if match:
+        at = str(getattr(cause, "full_key", missing))  # the path down to the missing part, e.g. "trainr"
+        hint = f" (did you mean {at.removesuffix(missing)}{match[0]}{key.removeprefix(at)}?)"
+    return ConfigError(
+        f"unknown config key {key}{hint}",
+        "fix the override (a new key needs a leading +); `lepton config plugin=NAME` prints every key",
+    )
 
 
 def main() -> None:

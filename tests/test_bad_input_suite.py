@@ -252,6 +252,14 @@ CASES: list[Case] = [
     Case("unknown command", "cli", CONFIG, r"No such command 'trian'", lambda d, b: ["trian"]),
     Case("missing argument", "cli", CONFIG, r"Missing argument", lambda d, b: ["predict"]),
     Case("unknown tasks filter", "cli", CONFIG, r"unknown plugin 'nope'", lambda d, b: ["tasks", "nope"]),
+    Case("plugin name without plugin=", "cli", CONFIG, r"did you mean plugin=finance\?", lambda d, b: ["run", "finance"]),
+    Case(
+        "data export over an existing file",
+        "cli",
+        CONFIG,
+        r"already exists.*--force",
+        lambda d, b: ["data", "export", "plugin=example", "-o", str(_csv(d, _credit(), "taken.csv"))],
+    ),
     Case("resume without a run", "cli", CONFIG, r"no run of example/classify", _example("resume=true")),
     Case(
         "resume a non-run dir",
@@ -265,7 +273,7 @@ CASES: list[Case] = [
         "unknown config key",
         "cli",
         CONFIG,
-        r"Could not override 'trainer.max_epochz'",
+        r"unknown config key trainer.max_epochz \(did you mean trainer.max_epochs\?\)",
         _example("trainer.max_epochz=3"),
         outputs=RUN_OUTPUTS,
     ),

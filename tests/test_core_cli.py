@@ -72,6 +72,11 @@ def test_multirun_sweeps_two_jobs_into_two_directories(tmp_path: Path) -> None:
     for m in metrics:
         assert json.loads(m.read_text())["metrics"]["model"]["roc_auc"] > 0.5
         assert (m.parent / "bundle" / "lepton.json").is_file()
+    (summary_file,) = (tmp_path / "multirun").rglob("sweep_summary.json")
+    summary = json.loads(summary_file.read_text())
+    assert [job["status"] for job in summary["jobs"]] == ["ok", "ok"] and summary["ranked_by"] == "val_loss"
+    best = min(summary["jobs"], key=lambda job: job["validation"])
+    assert summary["best"] == best and f"  lepton serve {best['bundle']}" in proc.stdout.splitlines()
 
 
 def _imports_after(args: list[str]) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,10 @@ def test_resume_refuses_an_older_run_when_the_latest_has_no_checkpoint(tmp_path:
     finished = run_lepton(["run", "plugin=example", "debug=smoke"], tmp_path)
     assert finished.returncode == 0, finished.stderr[-2000:]
     older = latest_run(tmp_path, "example", "classify")
-    failed = run_lepton(["run", "plugin=example", "debug=smoke", f"data.path={tmp_path / 'absent.csv'}"], tmp_path)
-    assert failed.returncode == 3, failed.stderr[-2000:]
-    latest = latest_run(tmp_path, "example", "classify")
+    # a later run killed before its first epoch ended (a run that fails cleanly that early is removed)
+    latest = older.with_name("9999-12-31_23-59-59-000000")
+    shutil.copytree(older / ".hydra", latest / ".hydra")
+    assert latest_run(tmp_path, "example", "classify") == latest
     assert latest != older and not (latest / "checkpoints").exists()
     proc = run_lepton(["run", "plugin=example", "debug=smoke", "resume=true"], tmp_path)
     assert proc.returncode == 2, proc.stderr[-2000:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -70,33 +71,48 @@ def test_the_file_tree_lists_every_generated_file(tmp_path: Path) -> None:
             assert path.name in tree.group(1), f"the tutorial's tree lacks {path.name}"
 
 
-def _pip(*args: str) -> subprocess.CompletedProcess[str]:
+def _pip(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pip", *args], check=False, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "pip", *args], check=False, capture_output=True, text=True, timeout=600, cwd=cwd
     )
+
+
+def readme_commands(root: Path) -> list[list[str]]:
+    """The commands of the generated README's bash block, split into arguments (comments dropped)."""
+    block = re.search(r"```bash\n(.*?)```", (root / "README.md").read_text(), re.DOTALL)
+    assert block is not None, "the scaffold's README has no bash block"
+    return [shlex.split(line, comments=True) for line in block.group(1).splitlines() if line.strip()]
 
 
 @pytest.mark.slow
 def test_tutorial_end_to_end(tmp_path: Path) -> None:
-    """Scaffold, add the tutorial's second task, pip install, list, run, and pass the generated tests."""
+    """Scaffold, add the tutorial's second task, then run the generated README's commands as written: install
+    (with its test extra), list, export the demo data, train on the exported file, pass the generated tests."""
     created = run_lepton(["new", "plugin", PLUGIN], tmp_path)
     assert created.returncode == 0, created.stderr
     root = tmp_path / PLUGIN
     apply_new_task_step(tmp_path)
-    installed = _pip("install", "--no-deps", "--no-build-isolation", "-q", "-e", str(root))
+    commands = readme_commands(root)
+    assert [c[0] for c in commands] == ["pip", "lepton", "lepton", "lepton", "lepton", "pytest"], commands
+    install, listing_cmd, _demo_run, export_cmd, file_run, pytest_cmd = commands
+    # this interpreter's pip; no build isolation: tests never download (setuptools is already installed)
+    installed = _pip(*install[1:], "--no-build-isolation", "-q", cwd=root)
     assert installed.returncode == 0, installed.stderr[-2000:]
     try:
-        listing = run_lepton(["plugins"], tmp_path)
+        listing = run_lepton(listing_cmd[1:], tmp_path)
         assert listing.returncode == 0 and "lepton-churn" in listing.stdout, listing.stdout + listing.stderr
         tasks = run_lepton(["tasks", PLUGIN], tmp_path)
         assert "classify_wide" in tasks.stdout, tasks.stdout + tasks.stderr
         out = tmp_path / "out"
         out.mkdir()
-        done = run_lepton(["run", f"plugin={PLUGIN}", "debug=smoke"], out)
+        exported = run_lepton(export_cmd[1:], out, cwd=root)
+        assert exported.returncode == 0, exported.stderr[-2000:]
+        done = run_lepton([*file_run[1:], "debug=smoke"], out, cwd=root)  # the README's run, one short epoch
         assert done.returncode == 0, done.stderr[-3000:]
         run_dir = latest_run(out, PLUGIN, "classify")
         metrics = json.loads((run_dir / "metrics.json").read_text())
         assert set(metrics["metrics"]) == {"model", "logistic"} and metrics["primary_metric"] == "roc_auc"
+        assert metrics["data"]["train rows"] == 600  # the 1000 exported demo rows, split 60/20/20
         assert (run_dir / "report.html").is_file() and (run_dir / "bundle" / "lepton.json").is_file()
         bad = run_lepton(
             ["run", f"plugin={PLUGIN}", "debug=smoke", f"data.path={tmp_path / 'absent.csv'}"], out
@@ -107,7 +123,7 @@ def test_tutorial_end_to_end(tmp_path: Path) -> None:
             and "Traceback" not in bad.stderr
         )
         tests = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],
+            [sys.executable, "-m", *pytest_cmd, "-q", "-p", "no:cacheprovider"],
             check=False,
             capture_output=True,
             text=True,

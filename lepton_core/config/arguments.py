@@ -10,6 +10,11 @@ from lepton_core.hooks.manager import PluginManager
 
 MULTIRUN_FLAGS = {"-m", "--multirun"}
 HYDRA_FLAGS_WITHOUT_JOB = {"--help", "-h", "--hydra-help", "--version", "--shell-completion", "-sc"}
+# Hydra flags whose value is the next argument (so that argument is not an override)
+HYDRA_FLAGS_WITH_VALUE = {
+    "--cfg", "-c", "--package", "-p", "--info", "-i", "--config-path", "-cp", "--config-name", "-cn",
+    "--config-dir", "-cd", "--experimental-rerun",
+}
 
 
 def _split(args: list[str], key: str) -> tuple[str | None, list[str]]:
@@ -35,6 +40,7 @@ def translate_run_args(args: list[str], manager: PluginManager) -> list[str]:
     """
     if any(a in HYDRA_FLAGS_WITHOUT_JOB for a in args):
         return args
+    _check_positionals(args, manager)
     plugin_value, _ = _split(args, "plugin")
     task_value, _ = _split(args, "task")
     resume_value, _ = _split(args, "resume")
@@ -64,6 +70,25 @@ def translate_run_args(args: list[str], manager: PluginManager) -> list[str]:
         elif not arg.startswith(("task=", "resume=")) and arg not in MULTIRUN_FLAGS:
             out.append(arg)
     return out
+
+
+def _check_positionals(args: list[str], manager: PluginManager) -> None:
+    """A bare word (``lepton run finance``) is not an override: say which ``key=value`` it probably meant."""
+    for previous, arg in zip(["", *args], args):
+        if "=" in arg or arg.startswith("-") or previous in HYDRA_FLAGS_WITH_VALUE:
+            continue
+        loaded = manager.loaded()
+        tasks = {task: plugin for plugin, info in loaded.items() for task in info.task_names()}
+        if arg in loaded:
+            meant = f"plugin={arg}"
+        elif arg in tasks:
+            meant = f"plugin={tasks[arg]} task={arg}"
+        else:
+            raise ConfigError(
+                f"unexpected argument '{arg}': `lepton run` takes key=value overrides",
+                "pass plugin=NAME [task=TASK] [key=value ...] (`lepton tasks` lists them)",
+            )
+        raise ConfigError(f"unexpected argument '{arg}' (did you mean {meant}?)", f"pass {meant}")
 
 
 def _resume_dir(value: str, plugins: list[str], tasks: list[str], rest: list[str]) -> Path:

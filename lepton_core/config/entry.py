@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
@@ -58,10 +59,14 @@ def _close_process_group() -> None:
 @hydra.main(version_base="1.3", config_path="pkg://lepton_core.configs", config_name="lepton")
 def main(cfg: DictConfig) -> float | None:
     """Run the pipeline for one composed config; return its sweep score (best validation ``task.monitor``)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from lepton_core.pipeline.outputs import marked_on_failure
     from lepton_core.pipeline.run import run_pipeline
 
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        with _isolated_job():
+        with marked_on_failure(run_dir, resume=bool(cfg.get("resume"))), _isolated_job():
             if (cfg.get("launcher") or {}).get("name") == "spark":
                 from lepton_core.spark.training import run_on_spark
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -43,6 +44,7 @@ from lepton_core.forecasting.series import (
     prepare_series,
     read_table,
 )
+from lepton_core.tabular.io import write_table
 
 __all__ = ["ForecastDataModule", "WindowBatch", "build_windows", "minimum_length"]
 
@@ -173,6 +175,12 @@ class ForecastDataModule(L.LightningDataModule):
         if self.path is not None:
             return read_table(self.path)
         return self.demo() if callable(self.demo) else self.demo
+
+    def export_demo(self, path: Path) -> Path:
+        """Write the demo series (long format) to ``path``, CSV or Parquet by extension: `lepton data export`."""
+        if self.demo is None:
+            raise ConfigError("this task has no demo data", "set data.path to a CSV or Parquet table")
+        return write_table(self.demo() if callable(self.demo) else self.demo, path)
 
     def setup(self, stage: str | None = None) -> None:
         """Read, validate, regularise, split by origin and build training/validation windows."""

@@ -6,14 +6,16 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from lepton_core.atomic import ACCESS_ERRNOS, NO_SPACE_ERRNOS, os_error, staging_dir
 from lepton_core.errors import ConfigError, LeptonError
 
 __all__ = [
+    "FAILED_MARKER",
     "STAGING_GLOB",
+    "marked_on_failure",
     "output_errors",
     "publish_outputs",
     "remove_stale_staging",
@@ -22,6 +24,9 @@ __all__ = [
 ]
 
 STAGING_GLOB = ".*.partial"  # what staging_dir and the atomic writers name their temporary files and folders
+FAILED_MARKER = "FAILED"  # written into a run directory whose run failed after it produced something
+# what Hydra writes into every run directory before the job starts: a run that failed with only these is removed
+HYDRA_ONLY = {".hydra", "entry.log"}
 
 
 def remove_stale_staging(run_dir: Path) -> list[Path]:
@@ -72,6 +77,32 @@ def restored_on_failure(run_dir: Path, names: tuple[str, ...] = ("figures", "log
         raise
     finally:
         shutil.rmtree(backup, ignore_errors=True)
+
+
+@contextmanager
+def marked_on_failure(run_dir: Path, resume: bool = False) -> Iterator[None]:
+    """A failed run leaves no near-empty run directory: one holding only Hydra's files is removed, one with
+    outputs (checkpoints, logs, figures) gets a FAILED file naming the error. A resumed run is left as it is."""
+    try:
+        yield
+    except BaseException as exc:
+        if not resume and run_dir.is_dir() and os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")) == "0":
+            if {entry.name for entry in run_dir.iterdir()} <= HYDRA_ONLY:
+                shutil.rmtree(run_dir, ignore_errors=True)
+                for parent in (run_dir.parent, run_dir.parent.parent):  # <task>/ and <plugin>/ when now empty
+                    with suppress(OSError):
+                        parent.rmdir()
+            else:
+                from lepton_core.atomic import atomic_write_text
+
+                reason = str(exc) or type(exc).__name__
+                if isinstance(exc, KeyboardInterrupt):
+                    reason = "interrupted"
+                elif isinstance(exc, SystemExit):
+                    reason = f"exited with code {exc.code}"
+                atomic_write_text(run_dir / FAILED_MARKER, f"{type(exc).__name__}: {reason}\n")
+        raise
+    (run_dir / FAILED_MARKER).unlink(missing_ok=True)  # a resumed run that now succeeded
 
 
 def _inside(path: str | os.PathLike[str] | None, folder: Path) -> bool:

@@ -98,6 +98,10 @@ QUIET_WARNINGS = (
 
 def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunResult:
     """Run every stage for a composed config and return what it produced."""
+    from lepton_core.pipeline.precheck import precheck_data, precheck_loggers
+
+    precheck_data(cfg)  # before the heavy imports: a bad data.path fails in about a second
+    precheck_loggers(cfg)
     import logging
     import warnings
 
@@ -151,6 +155,10 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
             bundle_dir = publish_outputs(staged, run_dir)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
+        if trainer is not None:
+            from lepton_core.pipeline.tracking import log_run_outputs
+
+            log_run_outputs(trainer, evaluation, bundle_dir)
     from lepton_core.report.summary import print_summary
 
     print_summary(ctx, evaluation, bundle_dir, stage.timings)

@@ -50,7 +50,9 @@ def print_summary(ctx: RunContext, evaluation: Evaluation, bundle_dir: Path | No
     for note in evaluation.notes:
         console.print(f"note: {note}")
     total = sum(timings.values())
-    console.print(f"run directory: {ctx.run_dir}  ({total:.1f} s)")
-    console.print(f"report: {ctx.run_dir / 'report.html'}")
+    # paths and commands are never broken across lines by rich (soft_wrap): the terminal wraps whole lines
+    lines = [f"run directory: {ctx.run_dir}  ({total:.1f} s)", f"report: {ctx.run_dir / 'report.html'}"]
     if bundle_dir is not None:
-        console.print(f"bundle: {bundle_dir}   serve it: lepton serve {bundle_dir}")
+        lines += [f"bundle: {bundle_dir}", "serve it:", f"  lepton serve {bundle_dir}"]
+    for line in lines:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)

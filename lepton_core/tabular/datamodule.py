@@ -40,7 +40,7 @@ import torch
 
 from lepton_core.data.tensor_batches import TensorBatchLoader
 from lepton_core.errors import ConfigError, DataError
-from lepton_core.tabular.io import read_table
+from lepton_core.tabular.io import read_table, write_table
 from lepton_core.tabular.preprocessing import TabularPreprocessor
 
 __all__ = ["SPLITS", "TabularDataModule", "json_rows", "typical_frame_rows", "typical_rows"]
@@ -202,6 +202,10 @@ class TabularDataModule(L.LightningDataModule):
     def demo_frame(self) -> pd.DataFrame:
         """The table to use without ``data.path``; this task has none."""
         raise ConfigError("this task has no demo data", "set data.path to a CSV or Parquet table")
+
+    def export_demo(self, path: Path) -> Path:
+        """Write the demo table to ``path`` (CSV or Parquet by extension), as `lepton data export` does."""
+        return write_table(self.demo_frame(), path)
 
     def encode_target(self, values: pd.Series) -> np.ndarray:
         """A numeric regression target as float32; text values raise DataError."""

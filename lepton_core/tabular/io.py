@@ -10,7 +10,7 @@ from lepton_core.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SUPPORTED_SUFFIXES", "check_unique_columns", "read_table", "table_header"]
+__all__ = ["SUPPORTED_SUFFIXES", "check_unique_columns", "read_table", "table_header", "write_table"]
 
 SUPPORTED_SUFFIXES: dict[str, str] = {
     ".csv": "csv",
@@ -90,3 +90,17 @@ def check_unique_columns(columns: list[str], path: str | Path) -> None:
             f"{Path(path).name} has repeated column names: {', '.join(repeated)}",
             "give every column its own name (rename or remove the copies)",
         )
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as CSV/TSV/Parquet by the extension of ``path``, atomically; ``read_table`` reads it back."""
+    from lepton_core.atomic import atomic_path
+
+    table_path = Path(path)
+    kind = _table_kind(table_path)
+    with atomic_path(table_path) as tmp:
+        if kind == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, sep="\t" if kind == "tsv" else ",")
+    return table_path

@@ -31,8 +31,8 @@ def run_lepton(
 
 
 def latest_run(output_dir: Path, plugin: str, task: str) -> Path:
-    """The most recent run directory of ``plugin``/``task`` under ``output_dir``."""
-    runs = sorted((Path(output_dir) / plugin / task).glob("*"))
+    """The most recent run directory of ``plugin``/``task`` under ``output_dir`` (failed runs, marked FAILED, skipped)."""
+    runs = sorted(p for p in (Path(output_dir) / plugin / task).glob("*") if not (p / "FAILED").exists())
     if not runs:
         raise FileNotFoundError(f"no run of {plugin}/{task} under {output_dir}")
     return runs[-1]
