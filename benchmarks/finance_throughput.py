@@ -22,10 +22,11 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from lepton_finance.baselines import LogisticBaseline
 from lepton_finance.data import FinanceDataModule
-from lepton_finance.model import RiskClassifier
 from sklearn.metrics import roc_auc_score
+
+from lepton_core.tabular.baselines import LogisticBaseline
+from lepton_core.tabular.classifier import RiskClassifier
 
 MODEL_OPTIONS: dict[str, Any] = {"hidden": (128, 64), "dropout": 0.3, "lr": 0.003, "weight_decay": 0.05}
 

@@ -986,6 +986,68 @@ SPARK_CASES: list[Case] = [
 ]
 CASES += SPARK_CASES
 
+# ---------------------------------------------------------------------------- medical: patient_risk tables
+
+PATIENT_RISK = ["run", "plugin=medical_imaging", "task=patient_risk", "debug=smoke"]
+
+
+def _admissions(
+    change: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    change_patients: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    *extra: str,
+) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, _: Path) -> list[str]:
+        from lepton_medical_imaging.patient_risk.demo import make_demo_tables
+
+        admissions, patients = make_demo_tables(60, seed=0)
+        admissions = change(admissions) if change else admissions
+        patients = change_patients(patients) if change_patients else patients
+        return [
+            *PATIENT_RISK,
+            f"data.path={_csv(directory, admissions, 'admissions.csv')}",
+            f"data.patients_path={_csv(directory, patients, 'patients.csv')}",
+            *extra,
+        ]
+
+    return args
+
+
+PATIENT_RISK_CASES = [
+    Case(
+        "admissions without a patient id",
+        "cli",
+        DATA,
+        r"patient id column 'patient_id' not found",
+        _admissions(lambda a: a.drop(columns="patient_id")),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "admission of an unknown patient",
+        "cli",
+        DATA,
+        r"have a patient id not in the patients table",
+        _admissions(None, lambda p: p.iloc[3:]),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "readmission label not 0/1",
+        "cli",
+        DATA,
+        r"label column 'readmitted_30d' must hold 0 or 1",
+        _admissions(_set("readmitted_30d", lambda f: np.where(f.index % 2, "yes", "no"))),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "patient in two splits",
+        "cli",
+        DATA,
+        r"patient 'P000000' has admissions in both test and train",
+        _admissions(_set("split", lambda f: np.where(f.index == 0, "test", "train")), None, "data.split_column=split"),
+        outputs=RUN_OUTPUTS,
+    ),
+]
+CASES += PATIENT_RISK_CASES
+
 
 # ---------------------------------------------------------------------------- checks
 

@@ -21,6 +21,9 @@ Public API (imported lazily, so ``import lepton_core.tabular`` stays cheap):
 - ``integrated_gradients`` / ``column_attributions`` / ``top_reasons``: per-column attributions of a
   TabularNet output (reason codes, global importance).
 - ``design_matrix(x_num, x_cat, cardinalities)``: sparse [numerics | one-hot] for linear baselines.
+- ``RiskClassifier``: a LightningModule around a one-logit TabularNet (class-weighted BCE, AdamW, one-cycle).
+- ``LogisticBaseline`` / ``GradientBoostingBaseline`` (LightGBM): binary baselines on the same preprocessed
+  features, with numpy/text scorers (``LinearScorer``, ``TreeScorer``) that bundles can carry without pickle.
 - ``json_rows(frame)``: rows as JSON-ready dicts (NaN -> None).
 - ``typical_rows(preprocessor)`` / ``typical_frame_rows(frame)``: two made-up input rows (medians, most
   frequent categories) for a bundle's input example, never a row of the data.
@@ -32,10 +35,15 @@ from importlib import import_module
 from typing import Any
 
 __all__ = [
+    "GradientBoostingBaseline",
+    "LinearScorer",
+    "LogisticBaseline",
+    "RiskClassifier",
     "TabularDataModule",
     "TabularNet",
     "TabularPredictor",
     "TabularPreprocessor",
+    "TreeScorer",
     "column_attributions",
     "design_matrix",
     "integrated_gradients",
@@ -61,6 +69,11 @@ _HOMES = {
     "column_attributions": "attribution",
     "top_reasons": "attribution",
     "design_matrix": "design",
+    "RiskClassifier": "classifier",
+    "LogisticBaseline": "baselines",
+    "GradientBoostingBaseline": "baselines",
+    "LinearScorer": "baselines",
+    "TreeScorer": "baselines",
 }
 
 

@@ -38,13 +38,20 @@ def row_model(
     preprocessor: TabularPreprocessor,
     id_column: str | None = None,
     example: Mapping[str, Any] | None = None,
+    bounds: Mapping[str, Sequence[float]] | None = None,
 ) -> type[BaseModel]:
-    """A pydantic model of one input row with the preprocessor's columns (aliases = column names)."""
+    """A pydantic model of one input row with the preprocessor's columns (aliases = column names).
+
+    ``bounds`` maps numeric columns to ``[low, high]``: values outside are refused (other columns ignored).
+    """
     fields: dict[str, Any] = {}
     for i, column in enumerate(preprocessor.columns):
         kind = "numeric" if column in preprocessor.numeric else "categorical"
         annotation = NumericValue if kind == "numeric" else CategoryValue
-        fields[f"column_{i}"] = (annotation, Field(..., alias=column, description=f"{kind} column '{column}'"))
+        limits: dict[str, float] = {}
+        if kind == "numeric" and bounds and column in bounds:
+            limits = {"ge": float(bounds[column][0]), "le": float(bounds[column][1])}
+        fields[f"column_{i}"] = (annotation, Field(..., alias=column, description=f"{kind} column '{column}'", **limits))
     if id_column:
         fields["row_id"] = (
             str | int | None,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from lepton_core.errors import BundleError, ConfigError
-from lepton_finance.baselines import LinearScorer, TreeScorer
+from lepton_core.tabular.baselines import LinearScorer, TreeScorer
 from lepton_finance.decision import DecisionPolicy, expected_cost, fit_policy
 
 __all__ = [

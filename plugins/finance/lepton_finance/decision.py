@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from lepton_core.errors import ConfigError
-from lepton_core.metrics.inference import predict_loader
+from lepton_core.tabular.classifier import net_logits
 
 __all__ = ["DecisionPolicy", "expected_cost", "fit_policy", "net_logits"]
 
@@ -42,11 +42,6 @@ class DecisionPolicy:
     def from_state(cls, state: dict[str, Any]) -> DecisionPolicy:
         """Rebuild from ``to_state()``."""
         return cls(**state)
-
-
-def net_logits(model: torch.nn.Module, loader: Any) -> np.ndarray:
-    """The model's logits over a loader of (x_num, x_cat, y) batches."""
-    return predict_loader(model, loader, forward=lambda m, b: m(b[0], b[1]).reshape(-1)).numpy().astype(np.float64)
 
 
 def expected_cost(y: np.ndarray, prob: np.ndarray, threshold: float, cost_fn: float, cost_fp: float) -> float:

@@ -68,21 +68,9 @@ def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
         val_inputs = tuple(datamodule.tensors["val"][:2])
         champion = select_champion(ctx.cfg.task, datamodule.targets["val"], network_val, [], val_inputs, ctx.seed)
     state = {**datamodule.export_state(), "decision": champion.chosen.policy.to_state(), "champion": champion.state()}
-    hp = model.hparams
-    net_kwargs = {
-        "n_numeric": int(hp.n_numeric),
-        "cardinalities": [int(c) for c in hp.cardinalities],
-        "n_outputs": 1,
-        "hidden": [int(h) for h in hp.hidden],
-        "dropout": float(hp.dropout),
-        "max_embedding_dim": int(hp.max_embedding_dim),
-        "linear_skip": bool(hp.linear_skip),
-        "ensemble": int(hp.get("ensemble", 1)),
-        "numeric_embedding": int(hp.get("numeric_embedding", 0)),
-    }
     return Export(
         module=model.net,
-        model_kwargs=net_kwargs,
+        model_kwargs=model.net_kwargs(),
         state=state,
         input_example=datamodule.input_example(),
         reference_inputs=datamodule.reference_inputs(),

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from lepton_finance.baselines import GradientBoostingBaseline, LogisticBaseline, TreeScorer
 from lepton_finance.champion import DeployedScorer, primary_metric, select_champion
 from lepton_finance.data import FinanceDataModule
 from lepton_finance.decision import fit_policy
@@ -18,6 +17,7 @@ from omegaconf import OmegaConf
 
 from lepton_core.bundle import load_bundle
 from lepton_core.errors import ConfigError
+from lepton_core.tabular.baselines import GradientBoostingBaseline, LogisticBaseline, TreeScorer
 from lepton_core.testing.cli import latest_run, run_lepton
 
 CONFIGS = Path(__file__).resolve().parents[1] / "lepton_finance" / "configs" / "task" / "finance"

@@ -8,10 +8,10 @@ import torch
 from lepton_finance.data import FinanceDataModule
 from lepton_finance.decision import DecisionPolicy, expected_cost, fit_policy, net_logits
 from lepton_finance.evaluation import decile_table
-from lepton_finance.model import RiskClassifier, positive_weight
 from omegaconf import OmegaConf
 
 from lepton_core.errors import ConfigError
+from lepton_core.tabular.classifier import RiskClassifier, positive_weight
 
 
 def test_positive_weight_rules() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lepton_core import Evaluation, PluginInfo, RunContext, TaskInfo, hookimpl
+from lepton_core import Evaluation, Export, PluginInfo, RunContext, TaskInfo, hookimpl
 
 __version__ = "0.1.0"
 
@@ -15,12 +15,18 @@ def lepton_describe() -> PluginInfo:
     return PluginInfo(
         name="medical_imaging",
         version=__version__,
-        summary="Medical image classification (image folders, DICOM, MedMNIST .npz) with clinical metrics and Grad-CAM.",
+        summary="Medical image classification (image folders, DICOM, MedMNIST .npz) with clinical metrics and Grad-CAM; "
+        "readmission risk from EHR tables.",
         tasks=(
             TaskInfo(
                 "image_classification",
                 "Classify scans into two or more classes; ROC-AUC with CI, sensitivity/specificity, Grad-CAM.",
                 predictor="lepton_medical_imaging.predictor:MedicalImagePredictor",  # in code, never from a bundle
+            ),
+            TaskInfo(
+                "patient_risk",
+                "30-day readmission risk from admission tables; patient-grouped splits, calibration, subgroups.",
+                predictor="lepton_medical_imaging.patient_risk.predictor:PatientRiskPredictor",
             ),
         ),
         default_task="image_classification",
@@ -31,8 +37,22 @@ def lepton_describe() -> PluginInfo:
 @hookimpl
 def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
     """Clinical classification metrics, plots and Grad-CAM overlays on the test split."""
+    if ctx.task == "patient_risk":
+        from lepton_medical_imaging.patient_risk.evaluation import evaluate_patient_risk
+
+        return evaluate_patient_risk(ctx, datamodule, model, baselines)
     from lepton_medical_imaging.evaluation import evaluate
 
     return evaluate(ctx, datamodule, model, baselines)
 
 
+
+
+@hookimpl
+def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export | None:
+    """patient_risk: the network with its calibration; the imaging task uses the core's default export."""
+    if ctx.task != "patient_risk":
+        return None
+    from lepton_medical_imaging.patient_risk.export import export_patient_risk
+
+    return export_patient_risk(ctx, datamodule, model)

@@ -11,6 +11,7 @@ def test_medical_imaging_contract(tmp_path: Path) -> None:
     report = check_plugin(
         "medical_imaging",
         tmp_path,
+        task="image_classification",  # patient_risk has its own contract test (test_patient_risk.py)
         overrides=["data.demo_images=96", "data.size=32", "model.width=8", "data.batch_size=16"],
     )
     metrics = report.tasks["image_classification"].metrics

@@ -7,14 +7,21 @@ from collections.abc import Sequence
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from torch import nn
 from torchmetrics.classification import BinaryAUROC, BinaryAveragePrecision
 
 from lepton_core.errors import ConfigError
+from lepton_core.metrics.inference import predict_loader
 from lepton_core.tabular.network import TabularNet
 
-__all__ = ["RiskClassifier", "positive_weight"]
+__all__ = ["RiskClassifier", "net_logits", "positive_weight"]
+
+
+def net_logits(model: torch.nn.Module, loader: Any) -> np.ndarray:
+    """The model's logits over a loader of (x_num, x_cat, y) batches."""
+    return predict_loader(model, loader, forward=lambda m, b: m(b[0], b[1]).reshape(-1)).numpy().astype(np.float64)
 
 
 def positive_weight(class_weight: str | float, positive_rate: float) -> float:
@@ -59,6 +66,21 @@ class RiskClassifier(L.LightningModule):
         self.register_buffer("pos_weight", torch.tensor(positive_weight(class_weight, positive_rate)))
         self.val_auc = BinaryAUROC()
         self.val_ap = BinaryAveragePrecision()
+
+    def net_kwargs(self) -> dict[str, Any]:
+        """The plain constructor arguments of ``self.net`` (a bundle's ``model_kwargs`` for ``TabularNet``)."""
+        hp = self.hparams
+        return {
+            "n_numeric": int(hp.n_numeric),
+            "cardinalities": [int(c) for c in hp.cardinalities],
+            "n_outputs": 1,
+            "hidden": [int(h) for h in hp.hidden],
+            "dropout": float(hp.dropout),
+            "max_embedding_dim": int(hp.max_embedding_dim),
+            "linear_skip": bool(hp.linear_skip),
+            "ensemble": int(hp.get("ensemble", 1)),
+            "numeric_embedding": int(hp.get("numeric_embedding", 0)),
+        }
 
     def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
         """Logits of shape (batch,)."""

@@ -1,8 +1,9 @@
 """Classical baselines on the network's own preprocessed features: logistic regression, gradient boosting.
 
-Both can be deployed as the run's champion (see ``lepton_finance.champion``), so each gives its log-odds
-(``logits``), per-column contributions to them (reason codes) and a pickle-free form for the bundle:
-the logistic model as its coefficients (JSON), gradient boosting as LightGBM's own text model format.
+Either can be deployed in a bundle (finance's champion), so each gives its log-odds (``logits``),
+per-column contributions to them (reason codes) and a pickle-free form for the bundle: the logistic
+model as its coefficients (JSON), gradient boosting as LightGBM's own text model format. LightGBM is
+imported only when gradient boosting is used; a plugin that uses it declares ``lightgbm`` itself.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class GradientBoostingBaseline:
 
     LightGBM rather than scikit-learn's HistGradientBoosting: its text model format loads without pickle
     and its TreeSHAP contributions (``pred_contrib``) give exact reason codes when it is the champion.
-    Defaults for small credit tables (chosen on the validation splits of benchmarks/finance_quality.py):
+    Defaults for small tables (chosen on the validation splits of benchmarks/finance_quality.py's credit tables):
     small trees (8 leaves, >= 30 rows each) and one-vs-rest splits for categoricals of up to 64 levels
     (LightGBM's many-vs-many categorical splits overfit on a thousand rows).
     """
