@@ -178,7 +178,10 @@ def _drawdown_plot(ctx: RunContext, dates: Any, results: Mapping[str, BacktestRe
 
 def _weights_plot(ctx: RunContext, dates: Any, assets: Sequence[str], result: BacktestResult) -> Figure:
     fig, ax = new_figure(7, 4)
-    ax.stackplot(dates[result.rebalance_ends], result.weights.T, labels=assets, step="post")
+    import matplotlib
+
+    colours = matplotlib.colormaps["turbo"](np.linspace(0.05, 0.95, len(assets)))  # tab10 would repeat colours
+    ax.stackplot(dates[result.rebalance_ends], result.weights.T, labels=assets, colors=colours, step="post")
     ax.set(ylim=(0, 1), ylabel="weight", title="Model weights at each rebalance")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=6, ncol=1 + len(assets) // 16)
     fig.autofmt_xdate()
