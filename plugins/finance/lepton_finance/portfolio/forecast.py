@@ -12,7 +12,7 @@ import torch
 from lepton_finance.portfolio.features import window_features
 from lepton_finance.portfolio.optimiser import Optimiser, shrunk_covariance
 
-__all__ = ["ForecastSettings", "ModelAllocator", "forecast_covariance", "net_forecasts"]
+__all__ = ["ForecastSettings", "ModelAllocator", "forecast_covariance", "net_forecasts", "per_period_moments"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,11 @@ def net_forecasts(
     with torch.inference_mode():
         out = net(torch.from_numpy(features.reshape(-1, shape[2]))).double().numpy().reshape(shape[0], shape[1], 2)
     net.train(was_training)
+    return per_period_moments(out, settings)
+
+
+def per_period_moments(out: np.ndarray, settings: ForecastSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The network's (..., 2) outputs -> expected simple return and variance per period."""
     # the network sees sums over the horizon divided by scale * sqrt(horizon); per period: mean * scale / sqrt(h),
     # variance * scale^2
     variance = np.exp(out[..., 1]) * settings.scale**2

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from lepton_core.deploy.predictor import Predictor
 from lepton_core.errors import DataError
 from lepton_core.hooks.specs import DeployContext
-from lepton_finance.portfolio.forecast import ForecastSettings, forecast_covariance, net_forecasts
+from lepton_finance.portfolio.features import window_features
+from lepton_finance.portfolio.forecast import ForecastSettings, forecast_covariance, per_period_moments
 from lepton_finance.portfolio.model import ReturnRiskNet
 from lepton_finance.portfolio.optimiser import Optimiser, RiskProfile
 from lepton_finance.portfolio.prices import PriceColumns, price_frame
@@ -119,23 +120,33 @@ class PortfolioPredictor(Predictor):
             raise DataError(f"input item {index}: current_weights has {problem}", "send weights of trained assets that sum to 1")
         return np.array([item.current_weights.get(a, 0.0) for a in self.assets]) / total
 
-    def predict_items(self, items: Sequence[BaseModel]) -> list[dict[str, Any]]:
-        """One allocation per price history."""
-        outputs = []
+    def preprocess(self, items: Sequence[BaseModel]) -> tuple[torch.Tensor, ...]:
+        """(items x assets, features): every asset's window of every item, for the shared network."""
+        blocks = []
         for index, item in enumerate(items):
             assert isinstance(item, PriceHistory)
+            self._optimiser(item.risk_profile or self.default_profile, index)  # an unknown profile fails first
+            log_returns, _ = self._log_returns(item, index)
+            end, settings = np.array([len(log_returns) - 1]), self.settings
+            blocks.append(window_features(log_returns, end, settings.window, settings.scale, settings.history)[0])
+        return (torch.from_numpy(np.concatenate(blocks)),)
+
+    def postprocess(self, outputs: Any, items: Sequence[BaseModel]) -> list[dict[str, Any]]:
+        """One allocation per price history: the network's moments, the shrunk correlation, the profile's optimiser."""
+        moments = torch.as_tensor(outputs).double().cpu().numpy().reshape(len(items), len(self.assets), 2)
+        results = []
+        for index, (item, out) in enumerate(zip(items, moments)):
+            assert isinstance(item, PriceHistory)
             profile = item.risk_profile or self.default_profile
-            optimiser = self._optimiser(profile, index)
             log_returns, as_of = self._log_returns(item, index)
-            end = len(log_returns) - 1
-            means, variances = net_forecasts(self.module, log_returns, np.array([end]), self.settings)
-            covariance = forecast_covariance(log_returns, end, variances[0], self.settings.cov_window)
-            weights = optimiser.solve(means[0], covariance, self._previous(item, index))
-            outputs.append({
+            mean, variance = per_period_moments(out, self.settings)
+            covariance = forecast_covariance(log_returns, len(log_returns) - 1, variance, self.settings.cov_window)
+            weights = self._optimiser(profile, index).solve(mean, covariance, self._previous(item, index))
+            results.append({
                 "as_of": as_of.strftime("%Y-%m-%d"),
                 "risk_profile": profile,
                 "weights": {a: round(float(w), 6) for a, w in zip(self.assets, weights)},
-                "expected_return": float(weights @ means[0] * self.per_year),
+                "expected_return": float(weights @ mean * self.per_year),
                 "expected_volatility": float(np.sqrt(weights @ covariance @ weights * self.per_year)),
             })
-        return outputs
+        return results
