@@ -1204,3 +1204,34 @@ def test_the_suite_is_large_and_documented() -> None:
     assert not undocumented, f"add to docs/exit-codes.md: {undocumented}"
     for code in {c.expect for c in CASES}:
         assert f"| {code} |" in page
+
+# ---------------------------------------------------------------------------- finance portfolio: price tables
+
+PORTFOLIO = ["run", "plugin=finance", "task=portfolio", "debug=smoke"]
+
+
+def _prices_with(change: Callable[[pd.DataFrame], pd.DataFrame], n_days: int = 400) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, _: Path) -> list[str]:
+        from lepton_finance.portfolio.demo import price_table
+
+        return [*PORTFOLIO, f"data.path={_csv(directory, change(price_table(6, n_days, seed=0)), 'prices.csv')}"]
+
+    return args
+
+
+PORTFOLIO_CASES = [
+    Case("price table without a date column", "cli", DATA, r"no date column 'date'",
+         _prices_with(lambda f: f.rename(columns={"date": "when"})), outputs=RUN_OUTPUTS),
+    Case("non-positive price", "cli", DATA, r"asset 'tech_1' has a non-positive price",
+         _prices_with(_set("tech_1", lambda f: f["tech_1"].where(f.index != 9, 0.0))), outputs=RUN_OUTPUTS),
+    Case("duplicate price dates", "cli", DATA, r"duplicate dates", _prices_with(lambda f: pd.concat([f, f.tail(2)])),
+         outputs=RUN_OUTPUTS),
+    Case("non-numeric prices", "cli", DATA, r"asset 'energy_1' has non-numeric prices",
+         _prices_with(_set("energy_1", lambda f: f["energy_1"].astype(object).where(f.index != 4, "n/a*"))),
+         outputs=RUN_OUTPUTS),
+    Case("too few price dates", "cli", DATA, r"the price table has 120 dates", _prices_with(lambda f: f, n_days=120),
+         outputs=RUN_OUTPUTS),
+    Case("unknown risk profile", "cli", CONFIG, r"task.risk_profile=reckless is not a defined profile",
+         lambda d, b: [*PORTFOLIO, "task.risk_profile=reckless"], outputs=RUN_OUTPUTS),
+]
+CASES += PORTFOLIO_CASES

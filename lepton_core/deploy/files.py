@@ -2,7 +2,8 @@
 
 Inputs by the predictor's ``input_kind``: ``table`` reads CSV or Parquet (JSON lines too), keeping only the
 input model's fields; ``image`` reads a folder of image files into ``{image_field: base64}`` items;
-``json`` reads JSON lines (or a JSON array). Outputs by suffix: .csv, .parquet, .jsonl.
+``json`` reads JSON lines (or a JSON array); ``frame`` reads a whole CSV or Parquet table as one item
+``{"rows": [...]}`` (JSON inputs as for ``json``). Outputs by suffix: .csv, .parquet, .jsonl.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def count_records(path: Path, input_kind: str) -> int | None:
         return len(_image_files(path))
     if kind in ("csv", "parquet"):
         _check_header(path)
+        if input_kind == "frame":
+            return 1
     if kind == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -111,6 +114,9 @@ def read_chunks(
             for offset in range(0, len(files), chunk_size):
                 part = files[offset : offset + chunk_size]
                 yield Chunk(offset, [{image_field: encode_file(p)} for p in part], [str(p.relative_to(path)) for p in part])
+        elif input_kind == "frame" and kind in ("csv", "parquet"):
+            frame = pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+            yield Chunk(0, [{"rows": _frame_records(frame, None)}])
         elif kind == "csv":
             sep = "\t" if path.suffix.lower() == ".tsv" else ","
             for frame in pd.read_csv(path, sep=sep, chunksize=chunk_size):

@@ -12,7 +12,7 @@ from lepton_core.errors import DataError
 
 __all__ = ["InputKind", "Predictor"]
 
-InputKind = Literal["table", "image", "json"]
+InputKind = Literal["table", "image", "json", "frame"]
 ModuleOutputs = torch.Tensor | tuple[torch.Tensor, ...]
 _CPU = torch.device("cpu")
 
@@ -34,6 +34,8 @@ class Predictor:
       send the same shape. Declare ``image: str`` in the input model and decode it in ``preprocess`` with
       ``lepton_core.deploy.decode_base64``; the file's format (PNG, JPEG, DICOM...) is yours to read.
     - ``"json"``: each line of a JSON-lines file (or each element of a JSON array) is one item.
+    - ``"frame"``: a whole CSV/Parquet table is one item ``{"rows": [<row as a dict>, ...]}`` (a history the
+      model reads at once, such as a price table); JSON inputs are items as for ``"json"``.
 
     The server, ``lepton predict`` and ONNX export all go through ``validate`` -> ``predict_items``, so
     ``preprocess`` must return the module's positional tensors (batch first) and ``module.forward`` should

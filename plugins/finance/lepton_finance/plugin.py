@@ -8,11 +8,12 @@ from lepton_core import Evaluation, Export, PluginInfo, RunContext, TaskInfo, ho
 
 __version__ = "0.1.0"
 PREDICTOR = "lepton_finance.predictor:RiskPredictor"  # the bundles' predictor, chosen here in code, never by a bundle
+PORTFOLIO = "portfolio"
 
 
 @hookimpl
 def lepton_describe() -> PluginInfo:
-    """Describe the finance plugin and its two tasks."""
+    """Describe the finance plugin and its tasks."""
     return PluginInfo(
         name="finance",
         version=__version__,
@@ -20,6 +21,8 @@ def lepton_describe() -> PluginInfo:
         tasks=(
             TaskInfo("credit_scoring", "Probability of default of loan applicants, with reason codes.", PREDICTOR),
             TaskInfo("fraud_detection", "Fraud probability of card transactions, with a cost-matrix threshold.", PREDICTOR),
+            TaskInfo("portfolio", "Risk-profiled allocation: a deep return/risk forecaster feeding a cost-aware optimiser.",
+                     "lepton_finance.portfolio.predictor:PortfolioPredictor"),
         ),
         default_task="credit_scoring",
         config_package="lepton_finance.configs",
@@ -41,13 +44,22 @@ def lepton_build_baselines(ctx: RunContext, datamodule: Any) -> list[Any]:
         options = OmegaConf.to_container(entry, resolve=True)
         if options.pop("enabled", True):
             baselines.append(instantiate(options))
-    check_champion_options(ctx.cfg.task, [b.name for b in baselines])  # fail before training, not after
+    if ctx.task == PORTFOLIO:
+        from lepton_finance.portfolio.evaluation import check_profiles
+
+        check_profiles(ctx.cfg.task, len(datamodule.assets))
+    else:
+        check_champion_options(ctx.cfg.task, [b.name for b in baselines])  # fail before training, not after
     return baselines
 
 
 @hookimpl
 def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
     """Risk metrics, calibration, cost, deciles, importance and reason codes on the test split."""
+    if ctx.task == PORTFOLIO:
+        from lepton_finance.portfolio.evaluation import evaluate_portfolio
+
+        return evaluate_portfolio(ctx, datamodule, model, baselines)
     from lepton_finance.evaluation import evaluate
 
     return evaluate(ctx, datamodule, model, baselines)
@@ -59,6 +71,10 @@ def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
 
     The champion is the one evaluation chose on validation; without it (no evaluation ran) the network.
     """
+    if ctx.task == PORTFOLIO:
+        from lepton_finance.portfolio.export import export_portfolio
+
+        return export_portfolio(ctx, datamodule, model)
     from lepton_finance.champion import select_champion
     from lepton_finance.decision import net_logits
 

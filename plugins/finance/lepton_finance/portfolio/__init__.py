@@ -1,0 +1,1 @@
+"""Risk-profiled portfolio allocation: a deep return/risk forecaster feeding a convex optimiser, backtested walk-forward."""
