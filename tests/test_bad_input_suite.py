@@ -232,6 +232,17 @@ def _ratings_without_item_column(directory: Path, _: Path) -> list[str]:
     return ["run", "plugin=retail", "task=recommendation", "debug=smoke", f"data.path={path}"]
 
 
+def _inventory(demand_change: Callable[[pd.DataFrame], pd.DataFrame], skus: pd.DataFrame | None = None) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, _: Path) -> list[str]:
+        from lepton_manufacturing.inventory.demo import make_part_demand
+
+        extra = [f"data.parameters_path={_csv(directory, skus, 'skus.csv')}"] if skus is not None else []
+        path = _csv(directory, demand_change(make_part_demand(n_skus=3, n_days=200, seed=0)))
+        return ["run", "plugin=manufacturing", "task=inventory", "debug=smoke", f"data.path={path}", *extra]
+
+    return args
+
+
 def _example(*extra: str) -> Callable[[Path, Path], list[str]]:
     return lambda directory, _: ["run", "plugin=example", "debug=smoke", *extra]
 
@@ -516,6 +527,30 @@ CASES: list[Case] = [
         DATA,
         r"no item column",
         _ratings_without_item_column,
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "part demand below zero",
+        "cli",
+        DATA,
+        r"SKU 'P001' has 1 negative demand",
+        _inventory(lambda f: f.assign(demand=f["demand"].where(f.index != 9, -4.0))),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "parameters for an unknown part",
+        "cli",
+        DATA,
+        r"not in the demand table, e.g. 'P404'",
+        _inventory(lambda f: f, pd.DataFrame({"sku": ["P001", "P404"], "lead_time": [3, 5]})),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "lead time out of range",
+        "cli",
+        DATA,
+        r"lead_time of SKU 'P002' is 40 days, out of range",
+        _inventory(lambda f: f, pd.DataFrame({"sku": ["P002"], "lead_time": [40]})),
         outputs=RUN_OUTPUTS,
     ),
     # predictions and bundles

@@ -1,4 +1,4 @@
-"""The core's plugin contract kit, run on both manufacturing tasks with tiny demo data."""
+"""The core's plugin contract kit, run on every manufacturing task with tiny demo data."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ TINY = {
                          "model.base_channels=4"],
     "predictive_maintenance": ["data.n_units=10", "data.n_test_units=4", "data.window=20", "model.hidden_size=8",
                                "baselines.gradient_boosting.max_iter=20"],
+    "inventory": ["data.demo.n_skus=4", "data.demo.n_days=240", "data.test_days=28", "task.max_lead_time=7",
+                  "model.hidden=16", "model.n_members=1", "baselines.theta.max_history=60"],
 }
 
 
