@@ -243,6 +243,17 @@ def _inventory(demand_change: Callable[[pd.DataFrame], pd.DataFrame], skus: pd.D
     return args
 
 
+def _transactions(*extra: str, refund: bool = False) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, _: Path) -> list[str]:
+        days = pd.date_range("2023-01-01", periods=60, freq="7D")
+        frame = pd.DataFrame({"customer_id": [f"c{i % 20}" for i in range(60)], "date": days, "amount": 10.0})
+        frame.loc[7, "amount"] = -4.5 if refund else 10.0
+        path = _csv(directory, frame)
+        return ["run", "plugin=retail", "task=customer_behaviour", "debug=smoke", f"data.path={path}", *extra]
+
+    return args
+
+
 def _example(*extra: str) -> Callable[[Path, Path], list[str]]:
     return lambda directory, _: ["run", "plugin=example", "debug=smoke", *extra]
 
@@ -551,6 +562,22 @@ CASES: list[Case] = [
         DATA,
         r"lead_time of SKU 'P002' is 40 days, out of range",
         _inventory(lambda f: f, pd.DataFrame({"sku": ["P002"], "lead_time": [40]})),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "transaction log with a refund",
+        "cli",
+        DATA,
+        r"1 transactions have a negative amount .*data\.negative_amounts=drop",
+        _transactions(refund=True),
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "cut-off outside the transaction log",
+        "cli",
+        DATA,
+        r"data\.cutoff=2030-01-01 with a 182-day holdout does not fit",
+        _transactions("data.cutoff=2030-01-01"),
         outputs=RUN_OUTPUTS,
     ),
     # predictions and bundles

@@ -1,4 +1,4 @@
-"""The core's plugin contract kit, run on both retail tasks with small demo data."""
+"""The core's plugin contract kit, run on every retail task with small demo data."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ SIZES = {
                           "model.hidden=32", "baselines.exponential_smoothing.max_history=60",
                           "baselines.theta.max_history=60"],
     "recommendation": ["data.demo.n_users=150", "data.demo.n_items=60"],
+    "customer_behaviour": ["data.demo.n_customers=300", "data.demo.n_days=500", "data.batch_size=64"],
 }
 
 
