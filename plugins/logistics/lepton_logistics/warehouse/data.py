@@ -47,7 +47,7 @@ def clean_order_lines(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"{source}: column 'qty' has {int(bad.sum())} value(s) that are not positive whole numbers, "
-                        f"e.g. {frame['qty'].iloc[row]!r} for sku {frame['sku'].iloc[row]} in order {frame['order_id'].iloc[row]}",
+                        f"e.g. '{frame['qty'].iloc[row]}' for sku {frame['sku'].iloc[row]} in order {frame['order_id'].iloc[row]}",
                         "give each line a quantity of 1 or more; drop returns and cancelled lines")
     lines = pd.DataFrame({"date": dates.dt.normalize(), "order_id": frame["order_id"].astype(str).str.strip(),
                           "sku": frame["sku"].astype(str).str.strip(), "qty": qty.astype(np.int64)})

@@ -102,13 +102,13 @@ def evaluate_warehouse(ctx: RunContext, datamodule: Any, model: Any, baselines: 
     )
     best = min(metrics, key=lambda k: metrics[k][PRIMARY])
     notes = (
-        f"Pick time per order = {settings.order_setup_s:g} s setup + distance / {settings.speed_mps:g} m/s + "
+        (f"Pick time per order = {settings.order_setup_s:g} s setup + distance / {settings.speed_mps:g} m/s + "
         f"{settings.pick_time_s:g} s per line + {settings.unit_pick_s:g} s per extra unit + the level's extra time "
-        f"({', '.join(f'{s:g}' for s in layout.level_extra_s)} s by level).",
-        f"OR-Tools: cheapest-arc start + guided local search, stopped after {settings.solution_limit} solutions "
-        "(deterministic: no time limit).",
-        f"Fastest combination on the test orders: {best} ({metrics[best][PRIMARY]:.1f} s per order); OR-Tools on "
-        f"the oracle slotting: {scored['oracle', 'ortools'][1].mean():.1f} s.",
+        f"({', '.join(f'{s:g}' for s in layout.level_extra_s)} s by level)."),
+        (f"OR-Tools: cheapest-arc start + guided local search, stopped after {settings.solution_limit} solutions "
+        "(deterministic: no time limit)."),
+        (f"Fastest combination on the test orders: {best} ({metrics[best][PRIMARY]:.1f} s per order); OR-Tools on "
+        f"the oracle slotting: {scored['oracle', 'ortools'][1].mean():.1f} s."),
     )
     figures = (
         velocity_heatmaps(ctx, layout, {p: s.slot_of_sku for p, s in slottings.items()}, actual),

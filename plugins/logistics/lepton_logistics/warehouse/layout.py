@@ -84,7 +84,7 @@ class Layout:
             if bad.any():
                 row = int(np.flatnonzero(bad.to_numpy())[0])
                 raise DataError(f"{source}: column '{column}' has {int(bad.sum())} value(s) that are not whole numbers "
-                                f">= 0, e.g. {frame[column].iloc[row]!r} at location {names.iloc[row]}",
+                                f">= 0, e.g. '{frame[column].iloc[row]}' at location {names.iloc[row]}",
                                 "number aisles, bays and levels from 0")
             values[column] = numbers.to_numpy(dtype=np.int64)
         return cls._build(values["aisle"], values["bay"], values["level"], names.tolist(), **geometry)

@@ -6,6 +6,7 @@ of solutions, never by a clock, so a route does not depend on the machine's spee
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -147,7 +148,7 @@ def drawn_path(layout: Layout, waypoints: Sequence[tuple[int, float, float]]) ->
     """x and y of the walked polyline: legs between aisles go round by the front or back cross-aisle."""
     length = layout.aisle_length_m
     xs, ys = [waypoints[0][1]], [waypoints[0][2]]
-    for (a1, x1, y1), (a2, x2, y2) in zip(waypoints[:-1], waypoints[1:]):
+    for (a1, x1, y1), (a2, x2, y2) in itertools.pairwise(waypoints):
         if a1 != a2 and x1 != x2:
             cross = 0.0 if y1 + y2 <= 2 * length - y1 - y2 else length
             xs += [x1, x2]
