@@ -227,6 +227,15 @@ def _routing_problem_without_depot_lon(directory: Path, _: Path) -> list[str]:
     return ["run", "plugin=logistics", "task=route_optimization", f"data.path={directory / 'route.json'}"]
 
 
+def _order_lines_with(qty: list[int]) -> Callable[[Path, Path], list[str]]:
+    def build(directory: Path, _: Path) -> list[str]:
+        frame = pd.DataFrame({"date": ["2025-01-01"] * len(qty), "order_id": [f"o{i}" for i in range(len(qty))],
+                              "sku": ["a"] * len(qty), "qty": qty})
+        return ["run", "plugin=logistics", "task=warehouse", "debug=smoke", f"data.path={_csv(directory, frame)}"]
+
+    return build
+
+
 def _ratings_without_item_column(directory: Path, _: Path) -> list[str]:
     path = _csv(directory, pd.DataFrame({"user": [1, 2, 3], "thing": [4, 5, 6]}))
     return ["run", "plugin=retail", "task=recommendation", "debug=smoke", f"data.path={path}"]
@@ -530,6 +539,14 @@ CASES: list[Case] = [
         DATA,
         r"depot\.lon",
         _routing_problem_without_depot_lon,
+        outputs=RUN_OUTPUTS,
+    ),
+    Case(
+        "order line with zero quantity",
+        "cli",
+        DATA,
+        r"column 'qty' has 1 value\(s\) that are not positive whole numbers, e\.g\. '0' for sku a in order o1",
+        _order_lines_with([2, 0, 1]),
         outputs=RUN_OUTPUTS,
     ),
     Case(

@@ -16,11 +16,11 @@ ROUTING = "route_optimization"
 
 @hookimpl
 def lepton_describe() -> PluginInfo:
-    """Describe the logistics plugin and its three tasks."""
+    """Describe the logistics plugin and its tasks."""
     return PluginInfo(
         name="logistics",
         version="0.1.0",
-        summary="Delivery-time prediction, hub volume forecasting and vehicle routing.",
+        summary="Delivery-time prediction, hub volume forecasting, vehicle routing and warehouse picking.",
         tasks=(
             TaskInfo("eta", "Delivery time (P50/P90 minutes) from distance, geo, time and courier features.",
                      "lepton_logistics.eta.predictor:EtaPredictor"),
@@ -28,6 +28,8 @@ def lepton_describe() -> PluginInfo:
                      "lepton_core.forecasting:ForecastPredictor"),
             TaskInfo(ROUTING, "Vehicle routes under capacities and time windows (OR-Tools), with causes of drops.",
                      "lepton_logistics.routing.predictor:RoutingPredictor"),
+            TaskInfo("warehouse", "Slotting by forecast SKU velocity and pick routing (OR-Tools vs S-shape), per order.",
+                     "lepton_logistics.warehouse.predictor:WarehousePredictor"),
         ),
         default_task="eta",
         config_package="lepton_logistics.configs",
@@ -45,6 +47,10 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Seq
         from lepton_logistics.eta.evaluate import evaluate_eta
 
         return evaluate_eta(ctx, datamodule, model, baselines)
+    if ctx.task == "warehouse":
+        from lepton_logistics.warehouse.evaluate import evaluate_warehouse
+
+        return evaluate_warehouse(ctx, datamodule, model, baselines)
     from lepton_core.forecasting import evaluate_forecasts
 
     return evaluate_forecasts(ctx, datamodule, model, baselines, metrics=ctx.cfg.task.get("metrics"))
@@ -52,11 +58,15 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Seq
 
 @hookimpl
 def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export | None:
-    """Routing bundles carry the planning settings and no weights; other tasks use the default export."""
+    """Routing and warehouse bundles carry settings (and a slotting) but no weights; other tasks use the default export."""
     if ctx.task == ROUTING:
         from lepton_logistics.routing.evaluate import settings_from_config
 
         return Export(module=None, state=settings_from_config(ctx.cfg.task).to_state(),
                       input_example=datamodule.input_example())
+    if ctx.task == "warehouse":
+        from lepton_logistics.warehouse.evaluate import export_warehouse
+
+        return export_warehouse(ctx, datamodule, model)
     return None
 

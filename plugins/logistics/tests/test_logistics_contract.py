@@ -12,6 +12,8 @@ SMALL = {
     "eta": ["data.n_rows=600", "baselines.gradient_boosting.max_iter=20"],
     "demand_forecasting": ["data.demo.n_hubs=3", "data.demo.n_days=200"],
     "route_optimization": ["data.n_orders=10", "data.n_vehicles=3", "task.time_limit_s=0.5"],
+    "warehouse": ["data.demo.n_skus=60", "data.demo.n_days=100", "data.demo.orders_per_day=25", "data.input_periods=4",
+                  "data.layout.n_aisles=4", "data.layout.n_bays=8", "data.max_eval_orders=40"],
 }
 
 

@@ -1,0 +1,1 @@
+"""Warehouse slotting and pick routing, fed by a forecast of SKU velocity."""
