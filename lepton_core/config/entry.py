@@ -65,6 +65,12 @@ def main(cfg: DictConfig) -> float | None:
     from lepton_core.pipeline.run import run_pipeline
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    if os.environ.get("LOCAL_RANK", "0") != "0":  # a DDP rank Lightning started: its log says it ran
+        import logging
+
+        rank_log = logging.getLogger("lepton_core.ddp")
+        rank_log.setLevel(logging.INFO)  # the root logger shows warnings only; this line is the rank's record
+        rank_log.info("DDP rank %s of %s started", os.environ["LOCAL_RANK"], os.environ.get("WORLD_SIZE", "?"))
     try:
         with marked_on_failure(run_dir, resume=bool(cfg.get("resume"))), _isolated_job():
             if (cfg.get("launcher") or {}).get("name") == "spark":

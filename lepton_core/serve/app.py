@@ -336,7 +336,7 @@ def monitor_profile(loaded: Any) -> MonitorProfile:
 
     manifest = loaded.manifest
     reference = _read_json(loaded.path, DRIFT_REFERENCE_NAME) if DRIFT_REFERENCE_NAME in manifest.get("files", {}) else {}
-    version = model_version(read_manifest_bytes(loaded.path))
+    version = model_version(read_manifest_bytes(loaded.path)) if loaded.path is not None else "unversioned"
     return MonitorProfile.from_bundle(manifest, reference, loaded.metrics, version)
 
 
