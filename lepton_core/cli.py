@@ -89,7 +89,7 @@ def run(
     ctx: typer.Context,
     trace: Annotated[bool, typer.Option("--trace", help="Print every hook call of the run to stderr.")] = False,
 ) -> None:
-    r"""Run a task: validate data, fit baselines, train, evaluate, report, bundle.
+    r"""Run a task: load data, fit baselines, train, evaluate, report, bundle.
 
     Arguments are Hydra's: plugin=NAME \[task=TASK] \[key=value ...], -m for sweeps, --cfg job, --info,
     resume=true. Example: lepton run plugin=finance task=fraud_detection trainer.max_epochs=5
@@ -401,7 +401,7 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence for a clean one-line error
+    except Exception as exc:
         if os.environ.get("LEPTON_DEBUG"):
             raise
         if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):  # click usage

@@ -6,9 +6,9 @@ A forecasting task is mostly config on top of these pieces (see plugins/retail a
   unparseable dates; regular grid; the rules for missing timestamps, short and all-zero series),
   ``infer_frequency``, ``season_length``.
 - :mod:`.calendar` — ``calendar_features(timestamps, freq)`` chosen by the frequency.
-- :mod:`.windows` — ``ForecastDataModule`` (file or demo data -> lag windows; split by forecast origin:
+- :mod:`.datamodule` — ``ForecastDataModule`` (file or demo data -> lag windows; split by forecast origin:
   train / validation / rolling-origin backtest; ``model_kwargs``, ``export_state``, ``input_example``)
-  and ``build_windows``.
+  ; :mod:`.windows` — ``build_windows``, ``WindowBatch``.
 - :mod:`.model` — ``GlobalForecaster``: one MLP over all series' lag windows with quantile outputs
   and pinball loss; ``forecast_windows``.
 - :mod:`.baselines` — ``SeasonalNaive``, ``ExponentialSmoothingBaseline`` and ``ThetaBaseline``
@@ -42,6 +42,7 @@ from lepton_core.forecasting.baselines import (
 )
 from lepton_core.forecasting.calendar import calendar_feature_count, calendar_features
 from lepton_core.forecasting.combination import ForecastCombination, combine_forecasts, select_combination
+from lepton_core.forecasting.datamodule import ForecastDataModule
 from lepton_core.forecasting.evaluation import OriginForecasts, backtest, evaluate_forecasts
 from lepton_core.forecasting.metrics import forecast_metrics, mase_scale
 from lepton_core.forecasting.model import GlobalForecaster, forecast_windows, pinball
@@ -53,7 +54,7 @@ from lepton_core.forecasting.series import (
     read_table,
     season_length,
 )
-from lepton_core.forecasting.windows import ForecastDataModule, WindowBatch, build_windows, minimum_length
+from lepton_core.forecasting.windows import WindowBatch, build_windows, minimum_length
 
 __all__ = [
     "ExponentialSmoothingBaseline",

@@ -1,7 +1,7 @@
 """Classical forecasting baselines: seasonal naive, exponential smoothing and theta (statsmodels), per series.
 
 All follow the core ``Baseline`` protocol: ``fit(datamodule)`` reads the horizon and season length
-from a :class:`~lepton_core.forecasting.windows.ForecastDataModule`; ``predict(histories)`` takes one
+from a :class:`~lepton_core.forecasting.datamodule.ForecastDataModule`; ``predict(histories)`` takes one
 1-D array of past values per series and returns point forecasts of shape (series, horizon).
 
 They are refitted on every history they are given (cheap), so a bundle that deploys one stores only

@@ -1,7 +1,7 @@
 """Last-horizon evaluation and rolling-origin backtest of a global forecaster beside per-series baselines.
 
 :func:`evaluate_forecasts` is a whole ``lepton_evaluate`` for a task built on
-:class:`~lepton_core.forecasting.windows.ForecastDataModule`. It first chooses the deployed forecaster
+:class:`~lepton_core.forecasting.datamodule.ForecastDataModule`. It first chooses the deployed forecaster
 on the validation origins (:func:`~lepton_core.forecasting.combination.select_combination`: the
 network, a statistical model, or a mean of several) and records it on the datamodule for the bundle.
 Then at every backtest origin (the network is trained once, on data before the first origin;

@@ -45,7 +45,6 @@ __all__ = [
     "DeploySpecs",
     "DescribeSpecs",
     "Evaluation",
-    "is_baseline",
     "Export",
     "Figure",
     "LifecycleSpecs",
@@ -55,6 +54,7 @@ __all__ = [
     "Stage",
     "Table",
     "TaskInfo",
+    "is_baseline",
     "metric_direction",
 ]
 
@@ -62,8 +62,8 @@ CONTRACT_VERSION = "1.0"
 
 ModuleT = TypeVar("ModuleT")
 
-Stage = Literal["validate", "baseline", "train", "evaluate", "report", "bundle"]
-STAGES: tuple[Stage, ...] = ("validate", "baseline", "train", "evaluate", "report", "bundle")
+Stage = Literal["load", "baseline", "train", "evaluate", "report", "bundle"]
+STAGES: tuple[Stage, ...] = ("load", "baseline", "train", "evaluate", "report", "bundle")
 
 
 # --------------------------------------------------------------------------------------------- payloads

@@ -1,4 +1,4 @@
-"""One run: validate data -> fit baselines -> train with Lightning -> evaluate both -> report -> bundle."""
+"""One run: load data -> fit baselines -> train with Lightning -> evaluate both -> report -> bundle."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
             limit_cpu_threads(threads)
         stage = StageRunner(manager, ctx)
 
-        datamodule = stage("validate", lambda: _validate(manager, ctx))
+        datamodule = stage("load", lambda: _load(manager, ctx))
         baselines = stage("baseline", lambda: _fit_baselines(manager, ctx, datamodule))
         model, trainer = stage("train", lambda: _train(manager, ctx, datamodule))
         if trainer is not None and not trainer.is_global_zero:
@@ -194,7 +194,7 @@ def limit_cpu_threads(threads: int) -> None:
     threadpool_limits(limits=threads)
 
 
-def _validate(manager: PluginManager, ctx: RunContext) -> Any:
+def _load(manager: PluginManager, ctx: RunContext) -> Any:
     datamodule = manager.call(ctx.plugin, "lepton_build_datamodule", ctx=ctx)
     if datamodule is None:
         raise PluginError(f"plugin '{ctx.plugin}' built no datamodule for task '{ctx.task}'", "set data._target_")

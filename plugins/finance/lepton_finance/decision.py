@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from lepton_core.data.inference import predict_loader
 from lepton_core.errors import ConfigError
-from lepton_core.metrics.inference import predict_loader
 
 __all__ = ["DecisionPolicy", "expected_cost", "fit_policy", "net_logits"]
 
