@@ -127,6 +127,8 @@ def plugins() -> None:
         tasks = ", ".join(
             f"{t}{' (default)' if t == record.info.default_task else ''}" for t in record.info.task_names()
         ) if record.info else "-"
+        if record.info is not None and record.info.lifecycle_only:
+            tasks = "none: lifecycle plugin (every run)"
         status = {"ok": "[green]ok[/]", "disabled": "[dim]disabled[/]"}.get(record.status, f"[red]{record.error}[/]")
         table.add_row(name, record.distribution, record.dist_version, tasks, status, record.location)
     console = Console()

@@ -121,7 +121,7 @@ def test_plugins_can_be_disabled_by_config(tmp_path: Path) -> None:
 def test_disabled_plugins_are_not_registered() -> None:
     manager = PluginManager(disabled={"alpha"})
     record = manager.register(_Plugin(_info("alpha"), "x"), "alpha")
-    assert record.status == "disabled" and not manager.pm.has_plugin("alpha")
+    assert record.status == "disabled" and not manager.has_plugin("alpha")
 
 
 def test_entry_point_discovery_finds_the_example_plugin() -> None:

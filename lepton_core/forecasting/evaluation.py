@@ -96,6 +96,11 @@ def _keep(metrics: dict[str, float], names: Sequence[str] | None) -> dict[str, f
     return {k: v for k, v in metrics.items() if k in names or k.removeprefix("backtest_") in names or k.startswith("coverage") and "coverage" in names}
 
 
+def evaluate_forecast_task(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation:
+    """``evaluate_forecasts`` reporting the metrics of ``task.metrics``: what a forecasting task's ``task.evaluate`` names."""
+    return evaluate_forecasts(ctx, datamodule, model, baselines, metrics=ctx.cfg.task.get("metrics"))
+
+
 def evaluate_forecasts(
     ctx: RunContext,
     datamodule: Any,

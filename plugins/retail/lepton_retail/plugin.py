@@ -1,10 +1,14 @@
-"""Hook implementations of the retail plugin. Imports nothing heavy at module level."""
+"""Hook implementations of the retail plugin. Imports nothing heavy at module level.
+
+Each task's config names its evaluation (``task.evaluate``); the model hook below answers for
+recommendation only and returns None (no answer: the core builds ``cfg.model``) for the others.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from lepton_core import Evaluation, PluginInfo, RunContext, TaskInfo, hookimpl
+from lepton_core import PluginInfo, RunContext, TaskInfo, hookimpl
 
 
 @hookimpl
@@ -44,15 +48,3 @@ def lepton_build_model(ctx: RunContext, datamodule: Any) -> Any:
     model.set_catalogue(datamodule.item_counts, datamodule.seen_all)
     model.set_training_graph(*datamodule.train_pairs)
     return model
-
-
-@hookimpl
-def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
-    """Forecasts: last horizon + rolling-origin backtest; recommendation: full-ranking NDCG@K / HR@K / Recall."""
-    if ctx.task == "recommendation":
-        from lepton_retail.recommendation.evaluation import evaluate_recommender
-
-        return evaluate_recommender(ctx, datamodule, model, baselines)
-    from lepton_core.forecasting import evaluate_forecasts
-
-    return evaluate_forecasts(ctx, datamodule, model, baselines, metrics=ctx.cfg.task.get("metrics"))
