@@ -4,6 +4,7 @@ managers, misspelled hooks, and a real lifecycle-only plugin (tests/audit_plugin
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,28 @@ def test_a_lifecycle_plugin_installs_and_audits_a_real_run(tmp_path: Path, monke
     assert "lifecycle plugin" in line and "ok" in line
     tasks = run_lepton(["tasks"], tmp_path, env=env)
     assert tasks.returncode == 0 and "audit" not in tasks.stdout and "example" in tasks.stdout
+
+
+def test_a_feature_behind_a_missing_extra_fails_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lepton_core.config.arguments import check_extras
+    from lepton_core.deploy.onnx import OnnxRunner, export_onnx
+    from lepton_core.forecasting import ExponentialSmoothingBaseline, ThetaBaseline
+
+    uninstalled = ("statsmodels", "onnx", "onnxruntime", "tensorboard", "hydra_plugins.hydra_optuna_sweeper",
+                   "hydra_plugins.hydra_submitit_launcher")
+    for module in uninstalled:
+        monkeypatch.setitem(sys.modules, module, None)  # what an uninstalled module looks like to import
+    cases = [
+        (ThetaBaseline, "the theta baseline", "forecast", "statsmodels"),
+        (ExponentialSmoothingBaseline, "the exponential_smoothing baseline", "forecast", "statsmodels"),
+        (lambda: OnnxRunner(tmp_path / "model.onnx"), "the ONNX runtime", "onnx", "onnxruntime"),
+        (lambda: export_onnx(tmp_path), "ONNX export", "onnx", "onnx"),
+        (lambda: check_extras(["hparams_search=example"]), "hparams_search", "tune", "hydra_plugins.hydra_optuna_sweeper"),
+        (lambda: check_extras(["hydra/launcher=slurm"]), "hydra/launcher=slurm", "slurm", "hydra_plugins.hydra_submitit_launcher"),
+        (lambda: check_extras(["logger=tensorboard"]), "logger=tensorboard", "tensorboard", "tensorboard"),
+    ]
+    for build, feature, extra, module in cases:
+        with pytest.raises(ConfigError) as caught:
+            build()
+        expected = f"{feature} needs the '{extra}' extra ({module} is not installed). Fix: pip install 'lepton-core[{extra}]'."
+        assert str(caught.value) == expected

@@ -17,6 +17,8 @@ from typing import Any, Self
 
 import numpy as np
 
+from lepton_core.extras import require
+
 __all__ = [
     "STATISTICAL_MODELS",
     "ExponentialSmoothingBaseline",
@@ -74,6 +76,7 @@ class _RefittedPerSeries:
     name = ""
 
     def __init__(self, season_length: int | None = None, max_history: int | None = None) -> None:
+        require("statsmodels", "forecast", f"the {self.name} baseline")  # one line now, not an ImportError per series
         self.season_length = season_length
         self.max_history = max_history
         self.horizon = 1
