@@ -13,12 +13,12 @@ import time
 
 import lightning as L
 import numpy as np
-
 from lepton_manufacturing.maintenance.baseline import WindowBoostingBaseline
 from lepton_manufacturing.maintenance.data import MaintenanceDataModule
 from lepton_manufacturing.maintenance.evaluation import rul_metrics
 from lepton_manufacturing.maintenance.model import RULNet
-from lepton_core.metrics.inference import predict_loader
+
+from lepton_core.data.inference import predict_loader
 
 
 def main() -> None:

@@ -89,7 +89,7 @@ def run(
     ctx: typer.Context,
     trace: Annotated[bool, typer.Option("--trace", help="Print every hook call of the run to stderr.")] = False,
 ) -> None:
-    r"""Run a task: validate data, fit baselines, train, evaluate, report, bundle.
+    r"""Run a task: load data, fit baselines, train, evaluate, report, bundle.
 
     Arguments are Hydra's: plugin=NAME \[task=TASK] \[key=value ...], -m for sweeps, --cfg job, --info,
     resume=true. Example: lepton run plugin=finance task=fraud_detection trainer.max_epochs=5
@@ -135,6 +135,8 @@ def plugins() -> None:
         tasks = "\n".join(
             f"{t}{' (default)' if t == record.info.default_task else ''}" for t in record.info.task_names()
         ) if record.info else "-"
+        if record.info is not None and record.info.lifecycle_only:
+            tasks = "none (lifecycle plugin)"
         status = {"ok": "[green]ok[/]", "disabled": "[dim]disabled[/]"}.get(record.status, "[red]error[/]")
         table.add_row(name, record.dist_version, status, tasks)
         details.append(f"{name}: {record.distribution} from {record.location}")
@@ -521,7 +523,7 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence for a clean one-line error
+    except Exception as exc:
         if os.environ.get("LEPTON_DEBUG"):
             raise
         if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):  # click usage

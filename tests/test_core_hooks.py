@@ -121,7 +121,7 @@ def test_plugins_can_be_disabled_by_config(tmp_path: Path) -> None:
 def test_disabled_plugins_are_not_registered() -> None:
     manager = PluginManager(disabled={"alpha"})
     record = manager.register(_Plugin(_info("alpha"), "x"), "alpha")
-    assert record.status == "disabled" and not manager.pm.has_plugin("alpha")
+    assert record.status == "disabled" and not manager.has_plugin("alpha")
 
 
 def test_entry_point_discovery_finds_the_example_plugin() -> None:
@@ -138,7 +138,7 @@ def test_lifecycle_hooks_wrap_every_stage_in_order(example_run: Path) -> None:
     expected = [(kind, stage) for stage in STAGES for kind in ("before", "after")]
     assert [(e["event"], e["stage"]) for e in events] == expected
     results = {e["stage"]: e["result"] for e in events if e["event"] == "after"}
-    assert results["validate"] == "MoonsDataModule" and results["evaluate"] == "Evaluation"
+    assert results["load"] == "MoonsDataModule" and results["evaluate"] == "Evaluation"
 
 
 def test_on_error_hook_sees_a_failing_stage(tmp_path: Path) -> None:
@@ -151,4 +151,4 @@ def test_on_error_hook_sees_a_failing_stage(tmp_path: Path) -> None:
     ]
     events_file = next(tmp_path.rglob("example_events.jsonl"))
     last = json.loads(events_file.read_text().splitlines()[-1])
-    assert last == {"event": "error", "stage": "validate", "error": "DataError"}
+    assert last == {"event": "error", "stage": "load", "error": "DataError"}

@@ -129,8 +129,7 @@ def sloppy_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     try:
         yield package
     finally:
-        manager.pm.unregister(name="sloppy")
-        del manager.records["sloppy"]
+        manager.unregister("sloppy")
         for module in [m for m in sys.modules if m.startswith("lepton_sloppy")]:
             del sys.modules[module]
 

@@ -26,13 +26,13 @@ def test_tracer_reports_calls_and_stops(tmp_path: Path) -> None:
     try:
         assert trace_hook_calls(manager, lines.append) is undo  # installing twice traces once
         ctx = RunContext(cfg=None, plugin="example", task="classify", run_dir=tmp_path, seed=0)  # type: ignore[arg-type]
-        manager.hook.lepton_before_stage(ctx=ctx, stage="validate")
+        manager.hook.lepton_before_stage(ctx=ctx, stage="load")
     finally:
         undo()
     manager.hook.lepton_before_stage(ctx=ctx, stage="train")
     calls = [line for line in lines if "lepton_before_stage" in line]
     assert len(calls) == 1
-    assert "ctx=RunContext(example/classify), stage='validate'" in calls[0] and "[example]" in calls[0]
+    assert "ctx=RunContext(example/classify), stage='load'" in calls[0] and "[example]" in calls[0]
     assert any(line.startswith("trace: plugin example (lepton-example") for line in lines)
 
 
@@ -43,7 +43,7 @@ def test_run_trace_shows_every_hook_of_a_run(tmp_path: Path) -> None:
     for hook in RUN_HOOKS:
         assert any(f"{hook}(" in line and "example" in line for line in trace), hook
     stages = [line.split("stage='")[1].split("'")[0] for line in trace if "lepton_before_stage(" in line]
-    assert stages == ["validate", "baseline", "train", "evaluate", "report", "bundle"]
+    assert stages == ["load", "baseline", "train", "evaluate", "report", "bundle"]
     assert any("lepton_evaluate(" in line and "-> Evaluation" in line for line in trace)
 
 

@@ -41,6 +41,7 @@ def translate_run_args(args: list[str], manager: PluginManager) -> list[str]:
     if any(a in HYDRA_FLAGS_WITHOUT_JOB for a in args):
         return args
     _check_positionals(args, manager)
+    check_extras(args)
     plugin_value, _ = _split(args, "plugin")
     task_value, _ = _split(args, "task")
     resume_value, _ = _split(args, "resume")
@@ -89,6 +90,29 @@ def _check_positionals(args: list[str], manager: PluginManager) -> None:
                 "pass plugin=NAME [task=TASK] [key=value ...] (`lepton tasks` lists them)",
             )
         raise ConfigError(f"unexpected argument '{arg}' (did you mean {meant}?)", f"pass {meant}")
+
+
+#: argument prefix -> (module, extra, feature): Hydra plugins and loggers that an extra installs.
+EXTRA_ARGUMENTS = {
+    "hparams_search=": ("hydra_plugins.hydra_optuna_sweeper", "tune", "hparams_search"),
+    "hydra/sweeper=optuna": ("hydra_plugins.hydra_optuna_sweeper", "tune", "hydra/sweeper=optuna"),
+    "hydra/launcher=slurm": ("hydra_plugins.hydra_submitit_launcher", "slurm", "hydra/launcher=slurm"),
+    "hydra/launcher=submitit": ("hydra_plugins.hydra_submitit_launcher", "slurm", "hydra/launcher=submitit_*"),
+}
+
+
+def check_extras(args: list[str]) -> None:
+    """Refuse, in one line naming ``lepton-core[extra]``, a sweeper, launcher or logger whose extra is missing."""
+    from lepton_core.extras import require
+
+    for arg in args:
+        for prefix, (module, extra, feature) in EXTRA_ARGUMENTS.items():
+            if arg.startswith(prefix):
+                require(module, extra, feature)
+        if arg.startswith(("logger=", "+logger=")) and "tensorboard" in arg:
+            require("tensorboard", "tensorboard", "logger=tensorboard")
+        if arg.startswith(("logger=", "+logger=")) and "mlflow" in arg:
+            require("mlflow", "mlflow", "logger=mlflow")
 
 
 def _resume_dir(value: str, plugins: list[str], tasks: list[str], rest: list[str]) -> Path:

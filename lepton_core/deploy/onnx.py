@@ -49,8 +49,11 @@ class OnnxRunner:
     """Runs an ONNX model on the predictor's input tensors and returns torch tensors (the ``Predictor.runner``)."""
 
     def __init__(self, path: Path) -> None:
-        import onnxruntime as ort
         import torch
+
+        from lepton_core.extras import require
+
+        ort = require("onnxruntime", "onnx", "the ONNX runtime")
 
         available = ort.get_available_providers()
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
@@ -83,7 +86,9 @@ def attach_runtime(bundle_dir: Path, manifest: Mapping[str, Any], predictor: Any
     onnx = manifest.get("onnx") or {}
     checked = bool(onnx.get("parity_checked")) and onnx.get("file") in manifest.get("files", {})
     if runtime == "auto":
-        runtime = "onnx" if checked else "torch"
+        from lepton_core.extras import available
+
+        runtime = "onnx" if checked and available("onnxruntime") else "torch"
     if runtime == "onnx":
         if not checked:
             raise ServeError(
@@ -121,9 +126,10 @@ def _node_tensors(nodes: Any) -> Iterator[Any]:
 
 def check_self_contained(path: Path) -> None:
     """Refuse an ONNX model that reads external data (a file named by the model could lie anywhere on the host)."""
-    import onnx
-
     from lepton_core.errors import BundleError
+    from lepton_core.extras import require
+
+    onnx = require("onnx", "onnx", "reading an ONNX model")
 
     fix = "export it again with `lepton export BUNDLE --format onnx`"
     try:
@@ -211,6 +217,11 @@ def export_onnx(
     The bundle's manifest changes, so a signature it had no longer holds and is removed: sign it again.
     """
     import torch
+
+    from lepton_core.extras import require
+
+    for module in ("onnx", "onnxscript", "onnxruntime"):
+        require(module, "onnx", "ONNX export")
 
     from lepton_core.bundle import add_bundle_file, load_bundle
 

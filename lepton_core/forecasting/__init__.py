@@ -6,9 +6,9 @@ A forecasting task is mostly config on top of these pieces (see plugins/retail a
   unparseable dates; regular grid; the rules for missing timestamps, short and all-zero series),
   ``infer_frequency``, ``season_length``.
 - :mod:`.calendar` — ``calendar_features(timestamps, freq)`` chosen by the frequency.
-- :mod:`.windows` — ``ForecastDataModule`` (file or demo data -> lag windows; split by forecast origin:
+- :mod:`.datamodule` — ``ForecastDataModule`` (file or demo data -> lag windows; split by forecast origin:
   train / validation / rolling-origin backtest; ``model_kwargs``, ``export_state``, ``input_example``)
-  and ``build_windows``.
+  ; :mod:`.windows` — ``build_windows``, ``WindowBatch``.
 - :mod:`.model` — ``GlobalForecaster``: one MLP over all series' lag windows with quantile outputs
   and pinball loss; ``forecast_windows``.
 - :mod:`.baselines` — ``SeasonalNaive``, ``ExponentialSmoothingBaseline`` and ``ThetaBaseline``
@@ -18,7 +18,8 @@ A forecasting task is mostly config on top of these pieces (see plugins/retail a
 - :mod:`.metrics` — ``forecast_metrics``: MASE, sMAPE, WAPE, weighted quantile loss, coverage;
   per series and overall.
 - :mod:`.evaluation` — ``evaluate_forecasts``: last horizon + backtest, plot, tables, forecasts.csv;
-  returns the core ``Evaluation`` (a whole ``lepton_evaluate``).
+  returns the core ``Evaluation``; ``evaluate_forecast_task``, the same with ``task.metrics``, is what a
+  task's ``task.evaluate`` names.
 - :mod:`.predictor` — ``ForecastPredictor``: series history in -> dated median and quantiles out.
 
 A task config then reads::
@@ -29,8 +30,8 @@ A task config then reads::
     baselines: {seasonal_naive: {_target_: lepton_core.forecasting.SeasonalNaive}}
 
 the plugin registers the predictor in code, ``TaskInfo(name, summary, "lepton_core.forecasting:ForecastPredictor")``,
-and its ``lepton_evaluate`` returns ``evaluate_forecasts(ctx, datamodule, model, baselines,
-metrics=["mase", "wape"])``.
+and the task config names the evaluation: ``task: {evaluate: "lepton_core.forecasting:evaluate_forecast_task",
+metrics: [mase, wape]}`` (``evaluate_forecasts`` with ``task.metrics``).
 """
 
 from lepton_core.forecasting.baselines import (
@@ -42,7 +43,13 @@ from lepton_core.forecasting.baselines import (
 )
 from lepton_core.forecasting.calendar import calendar_feature_count, calendar_features
 from lepton_core.forecasting.combination import ForecastCombination, combine_forecasts, select_combination
-from lepton_core.forecasting.evaluation import OriginForecasts, backtest, evaluate_forecasts
+from lepton_core.forecasting.datamodule import ForecastDataModule
+from lepton_core.forecasting.evaluation import (
+    OriginForecasts,
+    backtest,
+    evaluate_forecast_task,
+    evaluate_forecasts,
+)
 from lepton_core.forecasting.metrics import forecast_metrics, mase_scale
 from lepton_core.forecasting.model import GlobalForecaster, forecast_windows, pinball
 from lepton_core.forecasting.predictor import ForecastPredictor, SeriesForecast, SeriesHistory
@@ -53,7 +60,7 @@ from lepton_core.forecasting.series import (
     read_table,
     season_length,
 )
-from lepton_core.forecasting.windows import ForecastDataModule, WindowBatch, build_windows, minimum_length
+from lepton_core.forecasting.windows import WindowBatch, build_windows, minimum_length
 
 __all__ = [
     "ExponentialSmoothingBaseline",
@@ -73,6 +80,7 @@ __all__ = [
     "calendar_feature_count",
     "calendar_features",
     "combine_forecasts",
+    "evaluate_forecast_task",
     "evaluate_forecasts",
     "forecast_metrics",
     "forecast_windows",

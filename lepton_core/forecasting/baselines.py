@@ -1,7 +1,7 @@
 """Classical forecasting baselines: seasonal naive, exponential smoothing and theta (statsmodels), per series.
 
 All follow the core ``Baseline`` protocol: ``fit(datamodule)`` reads the horizon and season length
-from a :class:`~lepton_core.forecasting.windows.ForecastDataModule`; ``predict(histories)`` takes one
+from a :class:`~lepton_core.forecasting.datamodule.ForecastDataModule`; ``predict(histories)`` takes one
 1-D array of past values per series and returns point forecasts of shape (series, horizon).
 
 They are refitted on every history they are given (cheap), so a bundle that deploys one stores only
@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
+
+from lepton_core.extras import require
 
 __all__ = [
     "STATISTICAL_MODELS",
@@ -74,6 +76,7 @@ class _RefittedPerSeries:
     name = ""
 
     def __init__(self, season_length: int | None = None, max_history: int | None = None) -> None:
+        require("statsmodels", "forecast", f"the {self.name} baseline")  # one line now, not an ImportError per series
         self.season_length = season_length
         self.max_history = max_history
         self.horizon = 1

@@ -1,7 +1,7 @@
 """Last-horizon evaluation and rolling-origin backtest of a global forecaster beside per-series baselines.
 
 :func:`evaluate_forecasts` is a whole ``lepton_evaluate`` for a task built on
-:class:`~lepton_core.forecasting.windows.ForecastDataModule`. It first chooses the deployed forecaster
+:class:`~lepton_core.forecasting.datamodule.ForecastDataModule`. It first chooses the deployed forecaster
 on the validation origins (:func:`~lepton_core.forecasting.combination.select_combination`: the
 network, a statistical model, or a mean of several) and records it on the datamodule for the bundle.
 Then at every backtest origin (the network is trained once, on data before the first origin;
@@ -94,6 +94,11 @@ def _keep(metrics: dict[str, float], names: Sequence[str] | None) -> dict[str, f
     if not names:
         return metrics
     return {k: v for k, v in metrics.items() if k in names or k.removeprefix("backtest_") in names or k.startswith("coverage") and "coverage" in names}
+
+
+def evaluate_forecast_task(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation:
+    """``evaluate_forecasts`` reporting the metrics of ``task.metrics``: what a forecasting task's ``task.evaluate`` names."""
+    return evaluate_forecasts(ctx, datamodule, model, baselines, metrics=ctx.cfg.task.get("metrics"))
 
 
 def evaluate_forecasts(

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lepton_core.data.inference import predict_loader
 from lepton_core.errors import ConfigError
-from lepton_core.metrics.inference import predict_loader
 
 __all__ = ["GlobalForecaster", "forecast_windows", "pinball"]
 

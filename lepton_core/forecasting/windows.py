@@ -1,4 +1,4 @@
-"""Lag windows over prepared series, the split by forecast origin, and the LightningDataModule of a forecasting task.
+"""Lag windows over prepared series and the split by forecast origin (the datamodule is in :mod:`.datamodule`).
 
 Training batches: ``batch_size`` windows, smaller (not under 32) when there are few windows, and the
 windows repeated when needed, so that every epoch has at least ``min_steps_per_epoch`` steps.
@@ -12,41 +12,29 @@ Origins of a series of length ``T`` (``H`` = horizon, ``n`` = backtest windows, 
 - test (backtest): ``T - H - k*s`` for ``k = 0..n-1``; ``k = 0`` is the last-horizon evaluation;
 - validation: the ``H`` origins whose targets end just before the first test origin;
 - training: every origin whose targets end before the first validation target;
-- selection (:meth:`ForecastDataModule.selection_origins`): ``selection_windows`` of the validation
+- selection (:meth:`~lepton_core.forecasting.datamodule.ForecastDataModule.selection_origins`): ``selection_windows`` of the validation
   origins, the last one first, spread over the validation span; the deployed combination of network and
   statistical models is chosen there (:mod:`lepton_core.forecasting.combination`), never on a test origin.
 
 So a series needs ``4H + (n-1)s`` points at least (one training window, its validation and the
-backtest); :class:`ForecastDataModule` raises a DataError naming the series and the limit otherwise
+backtest); :class:`~lepton_core.forecasting.datamodule.ForecastDataModule` raises a DataError naming the series and the limit otherwise
 (or drops such series with ``short_series=drop``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import lightning as L
 import numpy as np
-import pandas as pd
 import torch
 
-from lepton_core.data.tensor_batches import TensorBatchLoader
-from lepton_core.errors import ConfigError
 from lepton_core.forecasting.calendar import calendar_feature_count, calendar_features
 from lepton_core.forecasting.series import (
-    MissingRule,
     PreparedSeries,
-    ShortSeriesRule,
-    format_timestamp,
-    prepare_series,
-    read_table,
 )
-from lepton_core.tabular.io import write_table
 
-__all__ = ["ForecastDataModule", "WindowBatch", "build_windows", "minimum_length"]
+__all__ = ["WindowBatch", "build_windows", "minimum_length"]
 
 
 @dataclass(frozen=True)
@@ -115,233 +103,3 @@ def build_windows(
         calendar=as_tensor(cals, (0, n_cal)),
         target=as_tensor(targets, (0, horizon)),
     )
-
-
-class ForecastDataModule(L.LightningDataModule):
-    """Long-format series from ``path`` (CSV/Parquet) or from ``demo`` (a DataFrame or a callable returning one).
-
-    After ``setup()``: ``series`` (PreparedSeries), ``train`` / ``val`` (WindowBatch), ``test_origins``
-    (one array of backtest origins per series, last horizon first) and the covariate scaling.
-    """
-
-    def __init__(
-        self,
-        horizon: int,
-        input_size: int,
-        path: str | None = None,
-        demo: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
-        id_col: str = "unique_id",
-        time_col: str = "ds",
-        target_col: str = "y",
-        covariates: Sequence[str] = (),
-        freq: str | None = None,
-        missing: MissingRule = "interpolate",
-        short_series: ShortSeriesRule = "error",
-        backtest_windows: int = 3,
-        backtest_step: int | None = None,
-        batch_size: int = 256,
-        max_train_windows: int | None = None,
-        min_steps_per_epoch: int = 50,
-        seed: int = 0,
-        selection_windows: int = 3,
-    ) -> None:
-        super().__init__()
-        if int(horizon) < 1 or int(input_size) < 1:
-            raise ConfigError(f"horizon={horizon} and input_size={input_size} must be at least 1", "use positive sizes")
-        if int(backtest_windows) < 1:
-            raise ConfigError(f"data.backtest_windows={backtest_windows} must be at least 1", "use 1 or more")
-        if path is None and demo is None:
-            raise ConfigError("no data: data.path is null and the task has no demo data", "set data.path=FILE")
-        self.horizon, self.input_size = int(horizon), int(input_size)
-        self.path, self.demo = path, demo
-        self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
-        self.covariate_names = tuple(covariates)
-        self.freq, self.missing, self.short_series = freq, missing, short_series
-        self.backtest_windows = int(backtest_windows)
-        self.backtest_step = int(backtest_step or horizon)
-        self.batch_size, self.max_train_windows, self.seed = int(batch_size), max_train_windows, int(seed)
-        self.min_steps_per_epoch = int(min_steps_per_epoch)
-        if int(selection_windows) < 1:
-            raise ConfigError(f"data.selection_windows={selection_windows} must be at least 1", "use 1 or more")
-        self.selection_windows = int(selection_windows)
-        self.series: PreparedSeries | None = None
-        # the deployed forecaster, set by evaluate_forecasts once chosen on validation; exported with the state
-        self.combination: Any = None
-
-    # ----------------------------------------------------------------------------------- loading
-
-    def load_frame(self) -> pd.DataFrame:
-        """The raw long-format table (file, or the demo data)."""
-        if self.path is not None:
-            return read_table(self.path)
-        return self.demo() if callable(self.demo) else self.demo
-
-    def export_demo(self, path: Path) -> Path:
-        """Write the demo series (long format) to ``path``, CSV or Parquet by extension: `lepton data export`."""
-        if self.demo is None:
-            raise ConfigError("this task has no demo data", "set data.path to a CSV or Parquet table")
-        return write_table(self.demo() if callable(self.demo) else self.demo, path)
-
-    def setup(self, stage: str | None = None) -> None:
-        """Read, validate, regularise, split by origin and build training/validation windows."""
-        if self.series is not None:
-            return
-        need = minimum_length(self.horizon, self.backtest_windows, self.backtest_step)
-        self.series = prepare_series(
-            self.load_frame(),
-            id_col=self.id_col,
-            time_col=self.time_col,
-            target_col=self.target_col,
-            covariates=self.covariate_names,
-            freq=self.freq,
-            missing=self.missing,
-            min_length=need,
-            short_series=self.short_series,
-            length_hint=f"lower task.horizon (now {self.horizon}) or data.backtest_windows (now {self.backtest_windows})",
-        )
-        self.test_origins, val_origins, train_origins = [], [], []
-        self.val_origins = val_origins
-        for y in self.series.values:
-            first_test = len(y) - self.horizon - (self.backtest_windows - 1) * self.backtest_step
-            val_start = first_test - 2 * self.horizon + 1
-            self.test_origins.append(np.array([len(y) - self.horizon - k * self.backtest_step for k in range(self.backtest_windows)]))
-            val_origins.append(np.arange(val_start, first_test - self.horizon + 1))
-            train_origins.append(np.arange(1, val_start - self.horizon + 1))
-        self._fit_covariate_scaling(train_origins)
-        train_origins = self._cap(train_origins)
-        self.train = self.windows(train_origins)
-        self.val = self.windows(val_origins)
-
-    def _fit_covariate_scaling(self, train_origins: list[np.ndarray]) -> None:
-        n_cov = len(self.covariate_names)
-        seen = [c[: o[-1] + self.horizon] for c, o in zip(self.series.covariates, train_origins) if o.size]
-        stacked = np.concatenate(seen) if seen and n_cov else np.zeros((1, n_cov))
-        self.covariate_mean = stacked.mean(0) if n_cov else np.zeros(0)
-        self.covariate_std = stacked.std(0) + 1e-6 if n_cov else np.ones(0)
-
-    def _cap(self, origins: list[np.ndarray]) -> list[np.ndarray]:
-        total = sum(o.size for o in origins)
-        if not self.max_train_windows or total <= self.max_train_windows:
-            return origins
-        rng = np.random.default_rng(self.seed)
-        keep = self.max_train_windows / total
-        return [np.sort(o[rng.random(o.size) < keep]) for o in origins]
-
-    def selection_origins(self) -> list[np.ndarray]:
-        """Per series, ``selection_windows`` validation origins (the last first, spaced over the validation span)."""
-        step = max(1, self.horizon // self.selection_windows)
-        picked = []
-        for origins in self.val_origins:
-            if origins.size == 0:
-                picked.append(origins)
-                continue
-            candidates = origins[-1] - step * np.arange(self.selection_windows)
-            picked.append(candidates[candidates >= origins[0]])
-        return picked
-
-    def windows(self, origins: Sequence[np.ndarray]) -> WindowBatch:
-        """Windows of every series at the given origins (one array per series)."""
-        return build_windows(
-            self.series, origins, self.input_size, self.horizon, self.covariate_mean, self.covariate_std
-        )
-
-    # ----------------------------------------------------------------------------------- loaders
-
-    def train_dataloader(self) -> TensorBatchLoader:
-        """Shuffled training windows; few windows get smaller batches (not under 32), then repeats, so that an
-        epoch has at least ``min_steps_per_epoch`` steps."""
-        n = len(self.train)
-        batch = min(self.batch_size, max(32, n // max(self.min_steps_per_epoch, 1)))
-        repeats = max(1, -(-self.min_steps_per_epoch * batch // max(n, 1)))
-        tensors = (*self.train.inputs(), self.train.target)
-        if repeats > 1:
-            tensors = tuple(t.repeat(repeats, *([1] * (t.dim() - 1))) for t in tensors)
-        return TensorBatchLoader(*tensors, batch_size=batch, shuffle=True, seed=self.seed)
-
-    def val_dataloader(self) -> TensorBatchLoader:
-        return TensorBatchLoader(*self.val.inputs(), self.val.target, batch_size=4096)
-
-    # ----------------------------------------------------------------------------------- contract helpers
-
-    def model_kwargs(self) -> dict[str, int]:
-        """Sizes the forecaster needs."""
-        return {
-            "input_size": self.input_size,
-            "horizon": self.horizon,
-            "n_covariates": len(self.covariate_names),
-            "n_calendar": calendar_feature_count(self.series.freq),
-            "season_length": self.series.season_length,
-        }
-
-    def summary(self) -> dict[str, Any]:
-        """Series counts and window counts for the report."""
-        return {
-            **self.series.summary(),
-            "horizon": self.horizon,
-            "training windows": len(self.train),
-            "validation windows": len(self.val),
-            "backtest origins per series": self.backtest_windows,
-        }
-
-    def export_state(self) -> dict[str, Any]:
-        """What the predictor needs to rebuild inputs from a raw history (and the deployed combination, once chosen)."""
-        combination = {"combination": self.combination.to_state()} if self.combination is not None else {}
-        return {
-            **combination,
-            "freq": self.series.freq,
-            "input_size": self.input_size,
-            "horizon": self.horizon,
-            "covariates": list(self.covariate_names),
-            "covariate_mean": [float(v) for v in self.covariate_mean],
-            "covariate_std": [float(v) for v in self.covariate_std],
-            "season_length": self.series.season_length,
-        }
-
-    def history_items(self, count: int = 2) -> list[dict[str, Any]]:
-        """The predictor's inputs for the first ``count`` series at their first test origin: their real histories
-        (as long as the deployed models read). For parity checks against the backtest; never stored in a bundle."""
-        items = []
-        needed = self.combination.history_needed if self.combination is not None else 0
-        for index in range(min(count, len(self.series.ids))):
-            origin = int(self.test_origins[index][0])
-            start = 0 if needed is None else max(0, origin - max(self.input_size, needed))
-            covariates = self.series.covariates[index]
-            items.append(
-                {
-                    "unique_id": self.series.ids[index],
-                    "ds": [format_timestamp(t) for t in self.series.timestamps(index)[start:origin]],
-                    "y": [float(v) for v in self.series.values[index][start:origin]],
-                    "covariates": {
-                        name: [float(v) for v in covariates[start : origin + self.horizon, j]]
-                        for j, name in enumerate(self.covariate_names)
-                    },
-                }
-            )
-        return items
-
-    def input_example(self, count: int = 2) -> list[dict[str, Any]]:
-        """Made-up histories on the first series' calendar (never a real series): each the seasonal profile of a
-        series' history before its first test origin (the mean per position in the season) with covariates at
-        their training mean, ``input_size`` points long, or as many as the deployed statistical models read."""
-        examples = []
-        season = max(1, int(self.series.season_length or 1))
-        needed = self.combination.history_needed if self.combination is not None else 0
-        for index in range(min(count, len(self.series.ids))):
-            origin = int(self.test_origins[index][0])
-            start = 0 if needed is None else max(0, origin - max(self.input_size, needed))
-            history = np.asarray(self.series.values[index][:origin], dtype=np.float64)
-            phases = np.arange(history.size) % season
-            profile = [float(np.nanmean(history[phases == p])) if (phases == p).any() else 0.0 for p in range(season)]
-            stamps = self.series.timestamps(index)
-            examples.append(
-                {
-                    "unique_id": f"example-{index + 1}",
-                    "ds": [format_timestamp(t) for t in stamps[start:origin]],
-                    "y": [profile[t % season] for t in range(start, origin)],
-                    "covariates": {
-                        name: [float(self.covariate_mean[j])] * (origin + self.horizon - start)
-                        for j, name in enumerate(self.covariate_names)
-                    },
-                }
-            )
-        return examples

@@ -11,7 +11,16 @@ group ``lepton.plugins``. The hooks fall into five groups, one class each:
 
 The core calls the data, model and deploy hooks of the *selected* plugin only (plus the core's own
 ``trylast`` defaults, which build data and model from ``cfg.data`` / ``cfg.model`` with Hydra's
-``instantiate``), so a vertical never checks "is this run mine?". Lifecycle hooks reach every plugin.
+``instantiate``, and evaluate and export with the functions named by ``task.evaluate`` / ``task.export``),
+so a vertical never checks "is this run mine?". Lifecycle hooks reach every plugin; a plugin that
+declares no task (a tracker, an auditor) implements only those.
+
+Every data, model and deploy hook is ``firstresult``: the call stops at the first non-None result, so
+**None always means "no answer here, ask the next implementation"** (finally the core's default). A
+task with nothing to train answers ``lepton_build_model`` with ``NO_MODEL``, never with None.
+
+The objects the core calls on a run's datamodule are declared by ``DataModule``; a bundle's predictor is
+a ``Predictor`` (re-exported here from ``lepton_core.deploy.predictor``, imported on first use).
 
 Payloads are frozen dataclasses. ``CONTRACT_VERSION`` changes its major number on a breaking change;
 a plugin declares the version it was written for in ``PluginInfo.contract_version``.
@@ -33,28 +42,31 @@ if TYPE_CHECKING:
     import torch
     from omegaconf import DictConfig
 
-    from lepton_core.deploy.predictor import Predictor
+    from lepton_core.deploy.predictor import Predictor  # re-exported lazily by __getattr__
 
 __all__ = [
     "CONTRACT_VERSION",
     "METRIC_DIRECTIONS",
+    "NO_MODEL",
     "STAGES",
     "Baseline",
+    "DataModule",
     "DataSpecs",
     "DeployContext",
     "DeploySpecs",
     "DescribeSpecs",
     "Evaluation",
-    "is_baseline",
     "Export",
     "Figure",
     "LifecycleSpecs",
     "ModelSpecs",
     "PluginInfo",
+    "Predictor",
     "RunContext",
     "Stage",
     "Table",
     "TaskInfo",
+    "is_baseline",
     "metric_direction",
 ]
 
@@ -62,8 +74,32 @@ CONTRACT_VERSION = "1.0"
 
 ModuleT = TypeVar("ModuleT")
 
-Stage = Literal["validate", "baseline", "train", "evaluate", "report", "bundle"]
-STAGES: tuple[Stage, ...] = ("validate", "baseline", "train", "evaluate", "report", "bundle")
+Stage = Literal["load", "baseline", "train", "evaluate", "report", "bundle"]
+STAGES: tuple[Stage, ...] = ("load", "baseline", "train", "evaluate", "report", "bundle")
+
+
+def __getattr__(name: str) -> Any:
+    """``Predictor`` on first use: it imports torch, which ``import lepton_core`` must not."""
+    if name == "Predictor":
+        from lepton_core.deploy.predictor import Predictor
+
+        return Predictor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _NoModel:
+    """The type of ``NO_MODEL`` (compare with ``is``); copies and pickles stay the one instance."""
+
+    def __repr__(self) -> str:
+        return "NO_MODEL"
+
+    def __reduce__(self) -> str:
+        return "NO_MODEL"
+
+
+#: What ``lepton_build_model`` returns for a task with nothing to train (a solver): training is skipped and
+#: the later hooks receive ``model=None``. The core's default returns it when the config sets ``model: null``.
+NO_MODEL = _NoModel()
 
 
 # --------------------------------------------------------------------------------------------- payloads
@@ -89,19 +125,26 @@ class PluginInfo:
 
     ``config_package`` is an importable package whose directory holds ``plugin/<name>.yaml`` and
     ``task/<name>/<task>.yaml``; it is added to Hydra's search path as ``pkg://<config_package>``.
+    A lifecycle plugin (a tracker, an auditor) declares no task, no config package and no default task:
+    ``PluginInfo(name, version, summary="...")``; it implements only the lifecycle hooks.
     """
 
     name: str
     version: str
-    tasks: tuple[TaskInfo, ...]
-    config_package: str
-    default_task: str
+    tasks: tuple[TaskInfo, ...] = ()
+    config_package: str = ""
+    default_task: str = ""
     summary: str = ""
     contract_version: str = CONTRACT_VERSION
 
     def task_names(self) -> list[str]:
         """Names of the plugin's tasks, in declaration order."""
         return [t.name for t in self.tasks]
+
+    @property
+    def lifecycle_only(self) -> bool:
+        """True for a plugin without tasks: it serves every run through the lifecycle hooks only."""
+        return not self.tasks
 
 
 @dataclass(frozen=True)
@@ -205,6 +248,9 @@ class Evaluation:
     # it was selected...); empty when the bundle simply deploys ``model``. Written to metrics.json.
     champion: Mapping[str, Any] = field(default_factory=dict)
     metric_directions: Mapping[str, bool] = field(default_factory=dict)
+    # what the evaluation fitted on validation data and the bundle must deploy (a calibrator, a decision
+    # threshold, the chosen champion), by name; handed to ``lepton_export`` in memory, never written out.
+    fitted: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def direction(self, metric: str) -> bool | None:
         """True when greater is better for ``metric``, False when lower is, None when unknown."""
@@ -332,6 +378,63 @@ class DeployContext:
             ) from None
 
 
+class DataModule(Protocol):
+    """What the core calls on a run's datamodule (a ``LightningDataModule``).
+
+    ``prepare_data`` and ``setup`` are required (Lightning's own). The others are optional: the core calls
+    each only when the datamodule has it (``DATAMODULE_OPTIONAL``), through ``optional_call``:
+    ``model_kwargs`` (keyword arguments for ``cfg.model``, such as feature and class counts),
+    ``export_state`` (fitted preprocessing, JSON, for ``preprocess.json``), ``input_example`` (items the
+    predictor accepts), ``reference_inputs`` (raw training items for the drift profile) and ``summary``
+    (rows, columns, classes... for the report). ``export_demo(path)``, also optional, writes the demo data
+    for ``lepton data export``.
+    """
+
+    def prepare_data(self) -> None:
+        """Download nothing; check that the configured files exist (one process)."""
+        ...
+
+    def setup(self, stage: str) -> None:
+        """Read, validate and split the data; bad input raises ``lepton_core.errors.DataError``."""
+        ...
+
+    def model_kwargs(self) -> Mapping[str, Any]:
+        """Optional: keyword arguments the default ``lepton_build_model`` adds to ``cfg.model``."""
+        ...
+
+    def export_state(self) -> Mapping[str, Any]:
+        """Optional: the fitted preprocessing state (JSON) that the default export puts in the bundle."""
+        ...
+
+    def input_example(self) -> Sequence[Mapping[str, Any]]:
+        """Optional: items the predictor accepts, stored in the manifest and run at bundle time."""
+        ...
+
+    def reference_inputs(self) -> Sequence[Mapping[str, Any]]:
+        """Optional: raw training items shaped like ``input_example``, profiled for drift monitoring."""
+        ...
+
+    def summary(self) -> Mapping[str, Any]:
+        """Optional: a few facts about the data (rows, columns, classes) for the report."""
+        ...
+
+    def export_demo(self, path: Path) -> Path:
+        """Optional: write the task's demo data to ``path`` in the format users bring (`lepton data export`)."""
+        ...
+
+
+#: The optional ``DataModule`` methods, each called only when the datamodule defines it.
+DATAMODULE_OPTIONAL = ("model_kwargs", "export_state", "input_example", "reference_inputs", "summary")
+
+
+def optional_call(datamodule: Any, method: str, default: Any) -> Any:
+    """``datamodule.<method>()`` for an optional ``DataModule`` method, or ``default`` when it has none."""
+    if method not in DATAMODULE_OPTIONAL:
+        raise ValueError(f"{method} is not an optional DataModule method ({', '.join(DATAMODULE_OPTIONAL)})")
+    found = getattr(datamodule, method, None)
+    return default if found is None else found()
+
+
 @runtime_checkable
 class Baseline(Protocol):
     """A classical reference model, scikit-learn style, fitted on the run's datamodule before training."""
@@ -362,12 +465,15 @@ class DataSpecs:
     """Data of a run."""
 
     @hookspec(firstresult=True)
-    def lepton_build_datamodule(self, ctx: RunContext) -> L.LightningDataModule:
+    def lepton_build_datamodule(self, ctx: RunContext) -> DataModule | None:
         """Build the run's LightningDataModule (default: ``instantiate(cfg.data)``).
 
-        The pipeline then calls ``prepare_data()`` and ``setup("fit")``: that is where data is loaded and
-        validated, and where a bad input raises ``lepton_core.errors.DataError``. A datamodule may offer
-        ``summary() -> dict`` (rows, columns, classes...) for the report.
+        The pipeline then calls ``prepare_data()`` and ``setup("fit")`` (the ``load`` stage): that is where
+        data is loaded and validated, and where a bad input raises ``lepton_core.errors.DataError``. The
+        optional methods the core uses are declared by ``DataModule``.
+
+        ``firstresult``: the call stops at the first non-None result; None means "no answer, ask the next
+        implementation" (finally the core's default).
         """
 
 
@@ -375,28 +481,44 @@ class ModelSpecs:
     """Models of a run: the network, its classical baselines, and the evaluation of both."""
 
     @hookspec(firstresult=True)
-    def lepton_build_model(self, ctx: RunContext, datamodule: L.LightningDataModule) -> L.LightningModule | None:
-        """Build the LightningModule to train (default: ``instantiate(cfg.model)``).
+    def lepton_build_model(self, ctx: RunContext, datamodule: DataModule) -> L.LightningModule | _NoModel | None:
+        """Build the LightningModule to train (default: ``instantiate(cfg.model, **datamodule.model_kwargs())``).
 
         Called after the datamodule is set up, so sizes (features, classes) can come from the data.
-        Return None for a task with nothing to train (a solver); training is then skipped.
+        Return ``NO_MODEL`` for a task with nothing to train (a solver; the default does for ``model: null``):
+        training is skipped and the later hooks receive ``model=None``.
+
+        ``firstresult``: the call stops at the first non-None result; None means "no answer, ask the next
+        implementation" (finally the core's default).
         """
 
     @hookspec(firstresult=True)
-    def lepton_build_baselines(self, ctx: RunContext, datamodule: L.LightningDataModule) -> Sequence[Baseline]:
-        """Build the task's classical baselines, unfitted (default: ``instantiate`` each of ``cfg.baselines``)."""
+    def lepton_build_baselines(self, ctx: RunContext, datamodule: DataModule) -> Sequence[Baseline] | None:
+        """Build the task's classical baselines, unfitted (default: ``instantiate`` each of ``cfg.baselines``).
+
+        An empty list means "no baselines".
+
+        ``firstresult``: the call stops at the first non-None result; None means "no answer, ask the next
+        implementation" (finally the core's default).
+        """
 
     @hookspec(firstresult=True)
     def lepton_evaluate(
         self,
         ctx: RunContext,
-        datamodule: L.LightningDataModule,
+        datamodule: DataModule,
         model: L.LightningModule | None,
         baselines: Sequence[Baseline],
-    ) -> Evaluation:
+    ) -> Evaluation | None:
         """Score the trained model and the fitted baselines on the held-out test split.
 
-        Write figures under ``ctx.figures_dir`` and return them in the Evaluation.
+        Write figures under ``ctx.figures_dir`` and return them in the Evaluation; put what the bundle
+        needs from the evaluation (a fitted calibrator, a threshold) in ``Evaluation.fitted``. Default: the
+        function named by ``task.evaluate`` (``"package.module:function"``), called with the arguments of
+        this hook that it names; a task with neither an implementation nor ``task.evaluate`` fails.
+
+        ``firstresult``: the call stops at the first non-None result; None means "no answer, ask the next
+        implementation" (finally the core's default).
         """
 
 
@@ -405,21 +527,38 @@ class DeploySpecs:
 
     @hookspec(firstresult=True)
     def lepton_export(
-        self, ctx: RunContext, datamodule: L.LightningDataModule, model: L.LightningModule | None
-    ) -> Export:
-        """Return the module whose weights go in the bundle, the fitted preprocessing state and an input example."""
+        self,
+        ctx: RunContext,
+        datamodule: DataModule,
+        model: L.LightningModule | None,
+        evaluation: Evaluation,
+    ) -> Export | None:
+        """Return the module whose weights go in the bundle, the fitted preprocessing state and an input example.
+
+        ``evaluation`` is the run's Evaluation: reuse what it fitted (``evaluation.fitted``) rather than
+        fitting it again. Default: the function named by ``task.export`` (``"package.module:function"``,
+        called with the arguments of this hook that it names), else the model with the datamodule's
+        ``export_state()``, ``input_example()`` and ``reference_inputs()``.
+
+        ``firstresult``: the call stops at the first non-None result; None means "no answer, ask the next
+        implementation" (finally the core's default).
+        """
 
     @hookspec(firstresult=True)
-    def lepton_build_predictor(self, ctx: DeployContext) -> Predictor:
+    def lepton_build_predictor(self, ctx: DeployContext) -> Predictor | None:
         """Rebuild the predictor from installed code and the bundle's config and state.
 
         The core then loads ``weights.safetensors`` into ``predictor.module`` (strictly) and switches it
         to eval mode. Called at bundle time too, to derive the schema and check the input example.
+        Default: the task's ``TaskInfo.predictor`` class, built by its ``from_context(ctx)``.
+
+        ``firstresult``: the call stops at the first non-None result; None means "no answer, ask the next
+        implementation" (finally the core's default).
         """
 
 
 class LifecycleSpecs:
-    """Cross-cutting hooks (tracking, privacy, alerts). Every registered plugin receives them."""
+    """Cross-cutting hooks (tracking, privacy, alerts). Every registered plugin receives them; not firstresult."""
 
     @hookspec
     def lepton_before_stage(self, ctx: RunContext, stage: Stage) -> None:
@@ -427,7 +566,11 @@ class LifecycleSpecs:
 
     @hookspec
     def lepton_after_stage(self, ctx: RunContext, stage: Stage, result: Any) -> None:
-        """Called after each pipeline stage with what it produced (datamodule, baselines, model, Evaluation, path)."""
+        """Called after each pipeline stage with what it produced.
+
+        ``load``: the datamodule; ``baseline``: the fitted baselines; ``train``: ``(model, trainer)``, both
+        None for a task with nothing to train; ``evaluate``: the Evaluation; ``report`` and ``bundle``: a path.
+        """
 
     @hookspec
     def lepton_on_error(self, ctx: RunContext, stage: Stage, error: BaseException) -> None:

@@ -63,7 +63,7 @@ def trace_hook_calls(manager: PluginManager, write: Callable[[str], None] = _std
         where = record.location if record.info is not None else record.error or record.status
         write(f"trace: plugin {name} ({record.distribution} {record.dist_version}) {record.status}: {where}")
     tracer = HookTracer(write)
-    undo_monitoring = manager.pm.add_hookcall_monitoring(tracer.before, tracer.after)
+    undo_monitoring = manager.add_hookcall_monitoring(tracer.before, tracer.after)
 
     def undo() -> None:
         undo_monitoring()

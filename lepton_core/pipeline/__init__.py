@@ -1,1 +1,1 @@
-"""The stages of a run: validate -> baseline -> train -> evaluate -> report -> bundle."""
+"""The stages of a run: load -> baseline -> train -> evaluate -> report -> bundle."""

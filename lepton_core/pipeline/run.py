@@ -1,4 +1,4 @@
-"""One run: validate data -> fit baselines -> train with Lightning -> evaluate both -> report -> bundle."""
+"""One run: load data -> fit baselines -> train with Lightning -> evaluate both -> report -> bundle."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from lepton_core.atomic import staging_dir
 from lepton_core.errors import ConfigError, DataError, PluginError
 from lepton_core.hooks.manager import PluginManager, get_plugin_manager
-from lepton_core.hooks.specs import Evaluation, RunContext, Stage
+from lepton_core.hooks.specs import NO_MODEL, Evaluation, Export, RunContext, Stage, optional_call
 from lepton_core.pipeline.outputs import (
     output_errors,
     publish_outputs,
@@ -112,13 +112,10 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
     for name in ("lightning.pytorch", "lightning.fabric"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
-    manager = manager or get_plugin_manager()
     disabled = {str(name) for name in cfg.get("disable_plugins") or []}
     if str(cfg.plugin.name) in disabled:
         raise ConfigError(f"plugin '{cfg.plugin.name}' is selected and disabled", "remove it from disable_plugins")
-    for name in disabled:
-        if manager.pm.has_plugin(name):
-            manager.pm.unregister(name=name)
+    manager = (manager or get_plugin_manager()).for_run(disabled=disabled)  # the shared manager stays as it is
     info, task = manager.resolve(str(cfg.plugin.name), str(cfg.task.name))
     run_dir = _run_dir(cfg)
     seed, threads = _whole_number(cfg, "seed", 0, MAX_SEED), _whole_number(cfg, "cpu_threads", 0)
@@ -137,7 +134,7 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
             limit_cpu_threads(threads)
         stage = StageRunner(manager, ctx)
 
-        datamodule = stage("validate", lambda: _validate(manager, ctx))
+        datamodule = stage("load", lambda: _load(manager, ctx))
         baselines = stage("baseline", lambda: _fit_baselines(manager, ctx, datamodule))
         model, trainer = stage("train", lambda: _train(manager, ctx, datamodule))
         if trainer is not None and not trainer.is_global_zero:
@@ -202,10 +199,10 @@ def limit_cpu_threads(threads: int) -> None:
     threadpool_limits(limits=threads)
 
 
-def _validate(manager: PluginManager, ctx: RunContext) -> Any:
+def _load(manager: PluginManager, ctx: RunContext) -> Any:
     datamodule = manager.call(ctx.plugin, "lepton_build_datamodule", ctx=ctx)
     if datamodule is None:
-        raise PluginError(f"plugin '{ctx.plugin}' built no datamodule for task '{ctx.task}'", "set data._target_")
+        raise ConfigError(f"task '{ctx.task}' of plugin '{ctx.plugin}' builds no datamodule", "set data._target_")
     try:
         datamodule.prepare_data()
         datamodule.setup("fit")
@@ -215,7 +212,7 @@ def _validate(manager: PluginManager, ctx: RunContext) -> Any:
 
 
 def _fit_baselines(manager: PluginManager, ctx: RunContext, datamodule: Any) -> list[Any]:
-    baselines = list(manager.call(ctx.plugin, "lepton_build_baselines", ctx=ctx, datamodule=datamodule) or [])
+    baselines = list(manager.call(ctx.plugin, "lepton_build_baselines", ctx=ctx, datamodule=datamodule))
     for baseline in baselines:
         baseline.fit(datamodule)
     return baselines
@@ -230,8 +227,13 @@ def _train(manager: PluginManager, ctx: RunContext, datamodule: Any) -> tuple[An
     )
 
     model = manager.call(ctx.plugin, "lepton_build_model", ctx=ctx, datamodule=datamodule)
-    if model is None:
+    if model is NO_MODEL:
         return None, None
+    if model is None:  # every implementation, the core's default included, passed
+        raise ConfigError(
+            f"task '{ctx.task}' of plugin '{ctx.plugin}' builds no model",
+            "set model._target_, or model: null (NO_MODEL) for a task with nothing to train",
+        )
     check_hyperparameters(model)
     ckpt_path = str(check_resume_checkpoint(ctx.run_dir, model)) if ctx.cfg.get("resume") else None
     trainer = build_trainer(ctx)
@@ -257,13 +259,19 @@ def _evaluate(
     evaluation = manager.call(
         ctx.plugin, "lepton_evaluate", ctx=ctx, datamodule=datamodule, model=model, baselines=baselines
     )
+    if evaluation is None:
+        raise ConfigError(
+            f"task '{ctx.task}' of plugin '{ctx.plugin}' has no evaluation",
+            "set task.evaluate: 'package.module:function' in the task config, or implement lepton_evaluate",
+        )
     if not isinstance(evaluation, Evaluation):
         raise PluginError(f"plugin '{ctx.plugin}': lepton_evaluate returned {type(evaluation).__name__}")
-    if evaluation.data_summary or not hasattr(datamodule, "summary"):
+    summary = optional_call(datamodule, "summary", None)
+    if evaluation.data_summary or summary is None:
         return evaluation
     from dataclasses import replace
 
-    return replace(evaluation, data_summary=dict(datamodule.summary()))
+    return replace(evaluation, data_summary=dict(summary))
 
 
 def _validation_summary(trainer: Any) -> dict[str, Any]:
@@ -290,6 +298,10 @@ def _bundle(
 ) -> Path:
     from lepton_core.bundle.writer import write_bundle
 
-    export = manager.call(ctx.plugin, "lepton_export", ctx=ctx, datamodule=datamodule, model=model)
+    export = manager.call(
+        ctx.plugin, "lepton_export", ctx=ctx, datamodule=datamodule, model=model, evaluation=evaluation
+    )
+    if not isinstance(export, Export):
+        raise PluginError(f"plugin '{ctx.plugin}': lepton_export returned {type(export).__name__}, not Export")
     resolved = OmegaConf.to_container(ctx.cfg, resolve=True)
     return write_bundle(staged / "bundle", ctx, export, evaluation, resolved, manager)

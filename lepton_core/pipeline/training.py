@@ -34,10 +34,14 @@ def build_trainer(ctx: RunContext) -> Any:
     """Instantiate ``cfg.trainer`` with the run's callbacks and loggers (random states go into every checkpoint)."""
     from hydra.utils import instantiate
 
+    from lepton_core.extras import require
     from lepton_core.pipeline.rng import RandomStateCheckpoint
 
     _check_trainer(ctx.cfg.trainer)
 
+    for entry in (ctx.cfg.get("logger") or {}).values():  # a TensorBoardLogger set in YAML, not on the command line
+        if entry is not None and "TensorBoardLogger" in str(entry.get("_target_", "")):
+            require("tensorboard", "tensorboard", "the TensorBoard logger")
     callbacks = [*_instantiate_all(ctx.cfg.get("callbacks")), RandomStateCheckpoint()]
     loggers = _instantiate_all(ctx.cfg.get("logger"))
     progress = any(type(c).__name__.endswith("ProgressBar") for c in callbacks)

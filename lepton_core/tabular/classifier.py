@@ -12,8 +12,8 @@ import torch
 from torch import nn
 from torchmetrics.classification import BinaryAUROC, BinaryAveragePrecision
 
+from lepton_core.data.inference import predict_loader
 from lepton_core.errors import ConfigError
-from lepton_core.metrics.inference import predict_loader
 from lepton_core.tabular.network import TabularNet
 
 __all__ = ["RiskClassifier", "net_logits", "positive_weight"]

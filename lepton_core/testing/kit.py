@@ -20,7 +20,8 @@ function of its own, for a test that wants only one):
 2. ``check_config_package``: the config package holds only ``plugin/<name>.yaml``, ``task/<name>/...`` and
    ``hparams_search/<name>.yaml`` at its top level, and one ``task/<name>/<task>.yaml`` per task.
 3. ``check_task_config``: each task's config composes with the core's configs (Hydra compose API), names
-   the right plugin and task, resolves every interpolation, and its ``_target_`` classes import; it names
+   the right plugin and task, resolves every interpolation, its ``_target_`` classes and its
+   ``task.evaluate`` / ``task.export`` functions import; it names
    no ``predictor._target_`` (bundles never name code: the task's ``TaskInfo.predictor`` does, and must
    import a Predictor); the plugin's ``hparams_search/<name>.yaml``, when present, composes too.
 4. ``check_fit``: a tiny run through the real pipeline on CPU (``debug=smoke``: one epoch, three batches)
@@ -309,6 +310,7 @@ def check_task_config(name: str, task: str, overrides: Sequence[str] = ()) -> di
             task,
         )
     _check_predictor_registration(name, task, resolved)
+    _check_task_functions(name, task, resolved)
     for group in ("data", "model"):
         node = resolved.get(group)
         if isinstance(node, dict) and "_target_" in node:
@@ -322,6 +324,22 @@ def check_task_config(name: str, task: str, overrides: Sequence[str] = ()) -> di
                     task,
                 ) from None
     return resolved
+
+
+def _check_task_functions(name: str, task: str, resolved: dict[str, Any]) -> None:
+    """``task.evaluate`` / ``task.export``, when set, name importable functions (``package.module:function``)."""
+    from omegaconf import OmegaConf
+
+    from lepton_core.errors import ConfigError
+    from lepton_core.hooks.defaults import ROUTE_KEYS, task_function
+    from lepton_core.hooks.specs import RunContext
+
+    ctx = RunContext(cfg=OmegaConf.create(resolved), plugin=name, task=task, run_dir=Path("."), seed=0)
+    for key in ROUTE_KEYS:
+        try:
+            task_function(ctx, key)
+        except ConfigError as exc:
+            raise _fail(name, exc.problem, exc.fix or "fix the task yaml", task) from None
 
 
 def _check_predictor_registration(name: str, task: str, resolved: dict[str, Any]) -> None:
@@ -407,19 +425,15 @@ def check_fit(
     manager = _manager()
     run_dir = Path(tmp_path) / "kit" / name / task
     recorder = _StageRecorder()
-    recorder_name = f"lepton.kit.{id(recorder)}"
     args = [f"debug={debug}", "trainer.accelerator=cpu", "trainer.devices=1", *overrides]
-    manager.pm.register(recorder, name=recorder_name)
     try:
         with composed_config(name, task, args, run_dir) as cfg:
-            result = run_pipeline(cfg, manager)
+            result = run_pipeline(cfg, manager.for_run(extra={"lepton.kit.recorder": recorder}))
     except LeptonError as exc:
         stage = recorder.failed[0] if recorder.failed else "setup"
         raise _fail(
             name, f"the smoke run failed at stage '{stage}': {exc}", "fix what the error names", task
         ) from exc
-    finally:
-        manager.pm.unregister(name=recorder_name)
     model, trainer = recorder.results.get("train", (None, None))
     if model is not None and (trainer is None or trainer.global_step < 1):
         raise _fail(name, "the smoke run trained no step", "make train_dataloader yield batches", task)

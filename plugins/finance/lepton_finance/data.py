@@ -37,7 +37,6 @@ class FinanceDataModule(TabularDataModule):
         self.n_rows = int(n_rows)
         self.positive_label = positive_label
         self.labels: tuple[Any, Any] | None = None
-        self.champion: Any = None  # the contender chosen on validation (lepton_finance.champion), set by evaluation
 
     def demo_frame(self) -> pd.DataFrame:
         """The generated demo table of this task."""

@@ -126,7 +126,6 @@ def evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[A
     val_inputs = tuple(datamodule.tensors["val"][:2])
     network_val = net_logits(model, datamodule.loader("val")) if model is not None else None
     champion = select_champion(ctx.cfg.task, datamodule.targets["val"], network_val, baselines, val_inputs, ctx.seed)
-    datamodule.champion = champion  # read by lepton_export: the bundle deploys what was chosen here
 
     x_num, x_cat, y_tensor = datamodule.tensors["test"]
     y = y_tensor.numpy().astype(int)
@@ -182,6 +181,7 @@ def evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[A
         tables=tables,
         notes=tuple(_notes(metrics, champion, decisions)),
         champion={**champion.record(), "test": metrics[chosen.name]},
+        fitted={"champion": champion},  # read by the export: the bundle deploys what was chosen here
     )
 
 

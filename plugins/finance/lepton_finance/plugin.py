@@ -1,10 +1,13 @@
-"""Hook implementations of the finance plugin. Imports nothing heavy at module level."""
+"""Hook implementations of the finance plugin. Imports nothing heavy at module level.
+
+Evaluation and export are named by each task's config (``task.evaluate``, ``task.export``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from lepton_core import Evaluation, Export, PluginInfo, RunContext, TaskInfo, hookimpl
+from lepton_core import PluginInfo, RunContext, TaskInfo, hookimpl
 
 __version__ = "0.1.0"
 PREDICTOR = "lepton_finance.predictor:RiskPredictor"  # the bundles' predictor, chosen here in code, never by a bundle
@@ -51,44 +54,3 @@ def lepton_build_baselines(ctx: RunContext, datamodule: Any) -> list[Any]:
     else:
         check_champion_options(ctx.cfg.task, [b.name for b in baselines])  # fail before training, not after
     return baselines
-
-
-@hookimpl
-def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
-    """Risk metrics, calibration, cost, deciles, importance and reason codes on the test split."""
-    if ctx.task == PORTFOLIO:
-        from lepton_finance.portfolio.evaluation import evaluate_portfolio
-
-        return evaluate_portfolio(ctx, datamodule, model, baselines)
-    from lepton_finance.evaluation import evaluate
-
-    return evaluate(ctx, datamodule, model, baselines)
-
-
-@hookimpl
-def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export:
-    """The TabularNet, preprocessing, the champion and its decision policy, example rows, a drift reference.
-
-    The champion is the one evaluation chose on validation; without it (no evaluation ran) the network.
-    """
-    if ctx.task == PORTFOLIO:
-        from lepton_finance.portfolio.export import export_portfolio
-
-        return export_portfolio(ctx, datamodule, model)
-    from lepton_finance.champion import select_champion
-    from lepton_finance.decision import net_logits
-
-    champion = getattr(datamodule, "champion", None)
-    if champion is None:
-        network_val = net_logits(model, datamodule.loader("val"))
-        val_inputs = tuple(datamodule.tensors["val"][:2])
-        champion = select_champion(ctx.cfg.task, datamodule.targets["val"], network_val, [], val_inputs, ctx.seed)
-    state = {**datamodule.export_state(), "decision": champion.chosen.policy.to_state(), "champion": champion.state()}
-    return Export(
-        module=model.net,
-        model_kwargs=model.net_kwargs(),
-        state=state,
-        input_example=datamodule.input_example(),
-        reference_inputs=datamodule.reference_inputs(),
-        files=champion.files(),
-    )

@@ -1,15 +1,12 @@
 """Hook implementations of the logistics plugin. Imports nothing heavy at module level.
 
-Tasks share the core's default hooks where they can (data, model and baselines come from the
-task config, each task's predictor class from its TaskInfo); the hooks below return None for a task they leave to those defaults.
+Every task is config: data, model (``model: null`` for routing, nothing to train), baselines, evaluation
+and export (``task.evaluate``, ``task.export``) come from the task YAML, each predictor class from its TaskInfo.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from lepton_core import Evaluation, Export, PluginInfo, RunContext, TaskInfo, hookimpl
+from lepton_core import PluginInfo, TaskInfo, hookimpl
 
 ROUTING = "route_optimization"
 
@@ -34,39 +31,3 @@ def lepton_describe() -> PluginInfo:
         default_task="eta",
         config_package="lepton_logistics.configs",
     )
-
-
-@hookimpl
-def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation:
-    """Score the task's model (or solver) beside its baselines on the held-out data."""
-    if ctx.task == ROUTING:
-        from lepton_logistics.routing.evaluate import evaluate_routing
-
-        return evaluate_routing(ctx, datamodule, baselines)
-    if ctx.task == "eta":
-        from lepton_logistics.eta.evaluate import evaluate_eta
-
-        return evaluate_eta(ctx, datamodule, model, baselines)
-    if ctx.task == "warehouse":
-        from lepton_logistics.warehouse.evaluate import evaluate_warehouse
-
-        return evaluate_warehouse(ctx, datamodule, model, baselines)
-    from lepton_core.forecasting import evaluate_forecasts
-
-    return evaluate_forecasts(ctx, datamodule, model, baselines, metrics=ctx.cfg.task.get("metrics"))
-
-
-@hookimpl
-def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export | None:
-    """Routing and warehouse bundles carry settings (and a slotting) but no weights; other tasks use the default export."""
-    if ctx.task == ROUTING:
-        from lepton_logistics.routing.evaluate import settings_from_config
-
-        return Export(module=None, state=settings_from_config(ctx.cfg.task).to_state(),
-                      input_example=datamodule.input_example())
-    if ctx.task == "warehouse":
-        from lepton_logistics.warehouse.evaluate import export_warehouse
-
-        return export_warehouse(ctx, datamodule, model)
-    return None
-

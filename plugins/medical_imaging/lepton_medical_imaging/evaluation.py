@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from lepton_core import Evaluation, RunContext
+from lepton_core.data.inference import predict_loader
 from lepton_core.hooks.specs import Figure, Table
 from lepton_core.metrics.classification import bootstrap_interval, multiclass_metrics
-from lepton_core.metrics.inference import predict_loader
 
 __all__ = ["calibrate_temperature", "classification_metrics", "evaluate", "fit_temperature", "gradcam_figures", "per_class_rates"]
 

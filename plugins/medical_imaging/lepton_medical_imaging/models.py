@@ -133,8 +133,9 @@ class ImageClassifier(L.LightningModule):
         self,
         num_classes: int,
         in_channels: int = 1,
-        arch: str = "small_cnn",
-        width: int = 32,
+        *,
+        arch: str,  # no default: the task YAML (training) or the bundle's model_kwargs (serving) decide
+        width: int,
         lr: float = 3e-3,
         weight_decay: float = 1e-4,
         label_smoothing: float = 0.0,

@@ -1,10 +1,11 @@
-"""Hook implementations of lepton-medical-imaging. Imports nothing heavy at module level."""
+"""Hook implementations of lepton-medical-imaging. Imports nothing heavy at module level.
+
+Everything else comes from the task config (data, model, baselines, ``task.evaluate``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from lepton_core import Evaluation, Export, PluginInfo, RunContext, TaskInfo, hookimpl
+from lepton_core import PluginInfo, TaskInfo, hookimpl
 
 __version__ = "0.1.0"
 
@@ -32,27 +33,3 @@ def lepton_describe() -> PluginInfo:
         default_task="image_classification",
         config_package="lepton_medical_imaging.configs",
     )
-
-
-@hookimpl
-def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
-    """Clinical classification metrics, plots and Grad-CAM overlays on the test split."""
-    if ctx.task == "patient_risk":
-        from lepton_medical_imaging.patient_risk.evaluation import evaluate_patient_risk
-
-        return evaluate_patient_risk(ctx, datamodule, model, baselines)
-    from lepton_medical_imaging.evaluation import evaluate
-
-    return evaluate(ctx, datamodule, model, baselines)
-
-
-
-
-@hookimpl
-def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export | None:
-    """patient_risk: the network with its calibration; the imaging task uses the core's default export."""
-    if ctx.task != "patient_risk":
-        return None
-    from lepton_medical_imaging.patient_risk.export import export_patient_risk
-
-    return export_patient_risk(ctx, datamodule, model)

@@ -67,14 +67,14 @@ def test_local_weights_file(tmp_path: Path) -> None:
     source = build_backbone("small_cnn", num_classes=5, in_channels=1, width=4)
     save_file(source.state_dict(), tmp_path / "w.safetensors")
     loaded = ImageClassifier(
-        num_classes=2, in_channels=1, width=4, weights_path=str(tmp_path / "w.safetensors")
+        num_classes=2, in_channels=1, arch="small_cnn", width=4, weights_path=str(tmp_path / "w.safetensors")
     )
     torch.testing.assert_close(loaded.backbone.features[0].weight, source.features[0].weight)
     with pytest.raises(DataError, match="weights_path not found"):
-        ImageClassifier(num_classes=2, weights_path=str(tmp_path / "none.pt"))
+        ImageClassifier(num_classes=2, arch="small_cnn", width=4, weights_path=str(tmp_path / "none.pt"))
     (tmp_path / "bad.pt").write_text("nope")
     with pytest.raises(DataError, match="not a readable weights file"):
-        ImageClassifier(num_classes=2, weights_path=str(tmp_path / "bad.pt"))
+        ImageClassifier(num_classes=2, arch="small_cnn", width=4, weights_path=str(tmp_path / "bad.pt"))
 
 
 def test_jpeg_item_and_gradcam_with_an_external_runner(predictor: MedicalImagePredictor) -> None:

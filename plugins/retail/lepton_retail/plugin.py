@@ -1,10 +1,14 @@
-"""Hook implementations of the retail plugin. Imports nothing heavy at module level."""
+"""Hook implementations of the retail plugin. Imports nothing heavy at module level.
+
+Each task's config names its evaluation (``task.evaluate``); the model hook below answers for
+recommendation only and returns None (no answer: the core builds ``cfg.model``) for the others.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from lepton_core import Evaluation, Export, PluginInfo, RunContext, TaskInfo, hookimpl
+from lepton_core import PluginInfo, RunContext, TaskInfo, hookimpl
 
 
 @hookimpl
@@ -50,29 +54,3 @@ def lepton_build_model(ctx: RunContext, datamodule: Any) -> Any:
     model.set_catalogue(datamodule.item_counts, datamodule.seen_all)
     model.set_training_graph(*datamodule.train_pairs)
     return model
-
-
-@hookimpl
-def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: list[Any]) -> Evaluation:
-    """Forecasts: last horizon + backtest; recommendation: full-ranking NDCG@K...; customers: churn AUC and CLV."""
-    if ctx.task == "recommendation":
-        from lepton_retail.recommendation.evaluation import evaluate_recommender
-
-        return evaluate_recommender(ctx, datamodule, model, baselines)
-    if ctx.task == "customer_behaviour":
-        from lepton_retail.customers.evaluation import evaluate_customers
-
-        return evaluate_customers(ctx, datamodule, model, baselines)
-    from lepton_core.forecasting import evaluate_forecasts
-
-    return evaluate_forecasts(ctx, datamodule, model, baselines, metrics=ctx.cfg.task.get("metrics"))
-
-
-@hookimpl
-def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export | None:
-    """Customer behaviour: the sequence model with its encoding state; other tasks: the core's default."""
-    if ctx.task != "customer_behaviour":
-        return None
-    from lepton_retail.customers.predictor import export_customers
-
-    return export_customers(ctx, datamodule, model)

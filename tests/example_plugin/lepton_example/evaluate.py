@@ -7,8 +7,8 @@ from typing import Any
 import torch
 
 from lepton_core import Evaluation, RunContext
+from lepton_core.data.inference import predict_loader
 from lepton_core.metrics.classification import binary_metrics
-from lepton_core.metrics.inference import predict_loader
 from lepton_core.report.plots import roc_plot
 
 

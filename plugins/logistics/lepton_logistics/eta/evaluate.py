@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from lepton_core import Evaluation, Figure, RunContext, Table
-from lepton_core.metrics.inference import predict_loader
+from lepton_core.data.inference import predict_loader
 from lepton_core.metrics.regression import interval_coverage, pinball_loss, regression_metrics
 from lepton_core.report.figures import new_figure, save_figure
 

@@ -8,7 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from lepton_core import Evaluation, RunContext, Table
+from lepton_core import Evaluation, Export, RunContext, Table
 from lepton_core.atomic import atomic_write_text
 from lepton_logistics.routing.planner import RoutingSettings, describe_plan, plan_routes, travel_matrices
 from lepton_logistics.routing.plots import route_map
@@ -21,6 +21,11 @@ def settings_from_config(task_cfg: Any) -> RoutingSettings:
     if values.get("eta_bundle"):
         values["eta_bundle"] = str(Path(str(values["eta_bundle"])).expanduser().resolve())
     return RoutingSettings(**values)
+
+
+def export_routing(ctx: RunContext, datamodule: Any) -> Export:
+    """A routing bundle carries the planning settings and no weights (nothing is trained)."""
+    return Export(module=None, state=settings_from_config(ctx.cfg.task).to_state(), input_example=datamodule.input_example())
 
 
 def evaluate_routing(ctx: RunContext, datamodule: Any, baselines: Sequence[Any]) -> Evaluation:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lepton_core import Evaluation, Figure, RunContext, Table
+from lepton_core import Evaluation, Export, Figure, RunContext, Table
 from lepton_core.report.plots import roc_plot
 from lepton_manufacturing.defects.surfaces import ImageSet
 from lepton_manufacturing.defects.threshold import choose_threshold, decision_metrics
@@ -66,7 +66,6 @@ def evaluate_defects(ctx: RunContext, datamodule: Any, model: Any, baselines: li
         )
         results[name] = score(inputs["test"])
         metrics[name] = detection_metrics(test, *results[name], decisions[name]["threshold"], costs)
-    model.decision = decisions["model"]
     table = pd.DataFrame({"image": test.names, "kind": test.kinds, "label": test.labels})
     for name, (scores, _) in results.items():
         table[f"score_{name}"] = scores
@@ -88,7 +87,14 @@ def evaluate_defects(ctx: RunContext, datamodule: Any, model: Any, baselines: li
         figures=tuple(figures),
         tables=(_per_kind(test, results, decisions),),
         notes=tuple(notes),
+        fitted={"decision": decisions["model"]},  # the model's threshold, deployed by export_defects
     )
+
+
+def export_defects(datamodule: Any, model: Any, evaluation: Evaluation) -> Export:
+    """The trained autoencoder, the fitted preprocessing with the threshold the evaluation chose, an example image."""
+    state = {**datamodule.export_state(), "decision": dict(evaluation.fitted["decision"])}
+    return Export(module=model, state=state, input_example=datamodule.input_example())
 
 
 def _per_kind(test: ImageSet, results: dict[str, tuple[np.ndarray, np.ndarray]], decisions: dict[str, Any]) -> Table:

@@ -57,7 +57,6 @@ class SurfaceAutoencoder(L.LightningModule):
         ups = [_up(a, b) for a, b in zip(widths[::-1][:-1], widths[::-1][1:])]
         self.decoder = nn.Sequential(*ups, nn.ConvTranspose2d(widths[0], channels, 4, stride=2, padding=1), nn.Sigmoid())
         self.scorer = AnomalyScorer(smoothing_sigma)
-        self.decision: dict[str, Any] = {}
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Latent mean and log-variance (zeros for the plain autoencoder)."""

@@ -86,11 +86,6 @@ def _decode(files: list[Path], root: Path, size: int | None, channels: int) -> n
     return decode_stack(files, target, channels, names=names).images
 
 
-def _image_set(files: list[Path], kinds: list[str], root: Path, size: int | None, channels: int) -> ImageSet:
-    labels = np.asarray([k != GOOD for k in kinds], dtype=np.int64)
-    return ImageSet(_decode(files, root, size, channels), labels, kinds, [str(p.relative_to(root)) for p in files])
-
-
 def read_mvtec(root: Path, size: int | None, channels: int) -> tuple[ImageSet, ImageSet]:
     """Read an MVTec AD category: (train normals, test set with defect kinds and masks when present)."""
     train_dir = root / "train" / GOOD

@@ -83,21 +83,21 @@ def _cover(datamodule: Any, counts: Sequence[int]) -> np.ndarray:
 
 
 def policy_correlation(datamodule: Any, model: Any, service_level: float) -> float:
-    """The network policy's ``rho``, fitted once on the validation windows (kept on the datamodule for the bundle)."""
-    if getattr(datamodule, "correlation", None) is None:
-        val = datamodule.val
-        counts = [len(o) for o in datamodule.val_origins]
-        cover = _cover(datamodule, counts)
-        actual = (val.target.numpy() * (np.arange(datamodule.horizon)[None, :] < cover[:, None])).sum(1)
-        starts = [datamodule.simulation_start(i) for i in range(len(counts))]
-        rates = [max(float(np.mean(y[:s])), 1e-6) for y, s in zip(datamodule.series.values, starts)]
-        levels = model.quantile_levels.tolist()
-        quantiles = forecast_windows(model, val.inputs())
-        datamodule.correlation = fit_correlation(quantiles, levels, cover, actual, np.repeat(rates, counts), service_level)
-    return float(datamodule.correlation)
+    """The network policy's ``rho``, fitted on the validation windows (evaluation hands it to the bundle)."""
+    val = datamodule.val
+    counts = [len(o) for o in datamodule.val_origins]
+    cover = _cover(datamodule, counts)
+    actual = (val.target.numpy() * (np.arange(datamodule.horizon)[None, :] < cover[:, None])).sum(1)
+    starts = [datamodule.simulation_start(i) for i in range(len(counts))]
+    rates = [max(float(np.mean(y[:s])), 1e-6) for y, s in zip(datamodule.series.values, starts)]
+    levels = model.quantile_levels.tolist()
+    quantiles = forecast_windows(model, val.inputs())
+    return float(fit_correlation(quantiles, levels, cover, actual, np.repeat(rates, counts), service_level))
 
 
-def _contenders(datamodule: Any, model: Any, baselines: Sequence[Any], settings: PolicySettings) -> dict[str, LeadTimeDemand]:
+def _contenders(
+    datamodule: Any, model: Any, baselines: Sequence[Any], settings: PolicySettings, rho: float | None
+) -> dict[str, LeadTimeDemand]:
     origins = datamodule.review_origins()
     counts = [len(o) for o in origins]
     cover = _cover(datamodule, counts)
@@ -106,7 +106,6 @@ def _contenders(datamodule: Any, model: Any, baselines: Sequence[Any], settings:
     if model is not None:
         quantiles = forecast_windows(model, datamodule.windows(origins).inputs())
         levels = model.quantile_levels.tolist()
-        rho = policy_correlation(datamodule, model, settings.service_level)
         mean, sigma = network_lead_time_demand(quantiles, levels, cover, rho)
         out["model"] = LeadTimeDemand(quantiles[..., levels.index(0.5)], mean, sigma)
     for baseline in baselines:
@@ -150,7 +149,8 @@ def _forecast_mase(datamodule: Any, demand: LeadTimeDemand) -> float:
 def evaluate_inventory(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation:
     """Simulate every policy over the held-out days; metrics, trade-off across service levels, plots, tables."""
     settings = PolicySettings.from_config(ctx.cfg.task)
-    contenders = _contenders(datamodule, model, baselines, settings)
+    rho = policy_correlation(datamodule, model, settings.service_level) if model is not None else None
+    contenders = _contenders(datamodule, model, baselines, settings, rho)
     runs = {name: _simulate_all(datamodule, d, settings.service_level, settings.stockout) for name, d in contenders.items()}
     metrics = {
         name: {**summarise(results), "forecast_mase": _forecast_mase(datamodule, contenders[name])}
@@ -173,12 +173,15 @@ def evaluate_inventory(ctx: RunContext, datamodule: Any, model: Any, baselines: 
         greater_is_better=False,
         figures=figures,
         tables=tables,
-        notes=(*_notes(datamodule, metrics, settings), _cheapest_targets(trade_off, settings)),
+        notes=(*_notes(datamodule, metrics, settings, rho), _cheapest_targets(trade_off, settings)),
         metric_directions=METRIC_DIRECTIONS,
+        fitted={} if rho is None else {"correlation": rho},
     )
 
 
-def _notes(datamodule: Any, metrics: Mapping[str, Mapping[str, float]], settings: PolicySettings) -> list[str]:
+def _notes(
+    datamodule: Any, metrics: Mapping[str, Mapping[str, float]], settings: PolicySettings, rho: float | None
+) -> list[str]:
     notes = [
         (
             f"Periodic review every {datamodule.review_period} days, order-up-to level at the {settings.service_level:.0%} "
@@ -186,9 +189,9 @@ def _notes(datamodule: Any, metrics: Mapping[str, Mapping[str, float]], settings
             "from the same stock (the last 28 days' mean demand times lead time + review period)."
         ),
     ]
-    if getattr(datamodule, "correlation", None) is not None:
+    if rho is not None:
         notes.append(
-            f"The network's lead-time demand spread uses a daily-error correlation rho = {datamodule.correlation:.2f}, "
+            f"The network's lead-time demand spread uses a daily-error correlation rho = {rho:.2f}, "
             "fitted on the validation windows (0: independent days, 1: one common error)."
         )
     if "model" in metrics:

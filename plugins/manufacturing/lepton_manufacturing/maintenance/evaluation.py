@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from lepton_core import Evaluation, Figure, RunContext, Table
-from lepton_core.metrics.inference import predict_loader
+from lepton_core.data.inference import predict_loader
 from lepton_core.metrics.regression import regression_metrics
 from lepton_core.report.figures import new_figure, save_figure
 

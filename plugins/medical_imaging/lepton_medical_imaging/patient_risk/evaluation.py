@@ -172,7 +172,6 @@ def evaluate_patient_risk(ctx: RunContext, datamodule: Any, model: Any, baseline
     task = ctx.cfg.task
     min_count = int(task.get("min_subgroup_admissions", 50))
     calibrators = fit_calibrators(model, baselines, datamodule, calibration_methods(task), ctx.seed)
-    datamodule.calibrators = calibrators  # read by export_patient_risk: the bundle serves what was evaluated
     y = datamodule.targets["test"].astype(int)
     logits = contender_logits(model, baselines, datamodule, "test")
     probs = {name: calibrators[name].probability(z) for name, z in logits.items()}
@@ -206,6 +205,7 @@ def evaluate_patient_risk(ctx: RunContext, datamodule: Any, model: Any, baseline
         figures=tuple(figures),
         tables=tuple(tables),
         notes=tuple(_notes(datamodule, metrics, calibrators, subgroups)),
+        fitted={"calibrators": calibrators},  # the bundle serves what was evaluated
     )
 
 

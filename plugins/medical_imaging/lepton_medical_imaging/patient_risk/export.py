@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from lepton_core import Export, RunContext
+from lepton_core import Evaluation, Export, RunContext
 from lepton_medical_imaging.patient_risk.evaluation import calibration_methods, fit_calibrators
 
 __all__ = ["export_patient_risk"]
 
 
-def export_patient_risk(ctx: RunContext, datamodule: Any, model: Any) -> Export:
+def export_patient_risk(ctx: RunContext, datamodule: Any, model: Any, evaluation: Evaluation) -> Export:
     """The network with the calibration chosen by evaluation (fitted here on validation when none ran)."""
-    calibrators = getattr(datamodule, "calibrators", None) or fit_calibrators(
+    calibrators = evaluation.fitted.get("calibrators") or fit_calibrators(
         model, [], datamodule, calibration_methods(ctx.cfg.task), ctx.seed
     )
     numeric = set(datamodule.preprocessor.numeric)

@@ -1,0 +1,1 @@
+"""lepton-audit: an audit log of every Lepton run (a lifecycle-only plugin)."""
