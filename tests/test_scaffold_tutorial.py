@@ -99,15 +99,16 @@ def test_tutorial_end_to_end(tmp_path: Path) -> None:
     installed = _pip(*install[1:], "--no-build-isolation", "-q", cwd=root)
     assert installed.returncode == 0, installed.stderr[-2000:]
     try:
-        listing = run_lepton(listing_cmd[1:], tmp_path)
+        # a new interpreter: only one started after the install sees the new editable package
+        listing = run_lepton(listing_cmd[1:], tmp_path, fresh_process=True)
         assert listing.returncode == 0 and "lepton-churn" in listing.stdout, listing.stdout + listing.stderr
-        tasks = run_lepton(["tasks", PLUGIN], tmp_path)
+        tasks = run_lepton(["tasks", PLUGIN], tmp_path, fresh_process=True)
         assert "classify_wide" in tasks.stdout, tasks.stdout + tasks.stderr
         out = tmp_path / "out"
         out.mkdir()
-        exported = run_lepton(export_cmd[1:], out, cwd=root)
+        exported = run_lepton(export_cmd[1:], out, cwd=root, fresh_process=True)
         assert exported.returncode == 0, exported.stderr[-2000:]
-        done = run_lepton([*file_run[1:], "debug=smoke"], out, cwd=root)  # the README's run, one short epoch
+        done = run_lepton([*file_run[1:], "debug=smoke"], out, cwd=root, fresh_process=True)  # the README's run, one short epoch
         assert done.returncode == 0, done.stderr[-3000:]
         run_dir = latest_run(out, PLUGIN, "classify")
         metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -115,7 +116,7 @@ def test_tutorial_end_to_end(tmp_path: Path) -> None:
         assert metrics["data"]["train rows"] == 600  # the 1000 exported demo rows, split 60/20/20
         assert (run_dir / "report.html").is_file() and (run_dir / "bundle" / "lepton.json").is_file()
         bad = run_lepton(
-            ["run", f"plugin={PLUGIN}", "debug=smoke", f"data.path={tmp_path / 'absent.csv'}"], out
+            ["run", f"plugin={PLUGIN}", "debug=smoke", f"data.path={tmp_path / 'absent.csv'}"], out, fresh_process=True
         )
         assert (
             bad.returncode == 3

@@ -170,7 +170,7 @@ def test_schema_fuzzing_never_gets_a_server_error(
 
     @given(case=schema.as_strategy(mode))
     @settings(
-        max_examples=100,
+        max_examples=50,
         deadline=None,
         database=None,
         derandomize=True,
