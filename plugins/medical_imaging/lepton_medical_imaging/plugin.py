@@ -28,6 +28,11 @@ def lepton_describe() -> PluginInfo:
                 "30-day readmission risk from admission tables; patient-grouped splits, calibration, subgroups.",
                 predictor="lepton_medical_imaging.patient_risk.predictor:PatientRiskPredictor",
             ),
+            TaskInfo(
+                "pathology",
+                "Tumour vs normal slides from tiled TIFFs: gated-attention MIL over tissue tiles, attention heatmaps.",
+                predictor="lepton_medical_imaging.pathology.predictor:PathologyPredictor",
+            ),
         ),
         default_task="image_classification",
         config_package="lepton_medical_imaging.configs",
@@ -41,6 +46,10 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: lis
         from lepton_medical_imaging.patient_risk.evaluation import evaluate_patient_risk
 
         return evaluate_patient_risk(ctx, datamodule, model, baselines)
+    if ctx.task == "pathology":
+        from lepton_medical_imaging.pathology.evaluation import evaluate_pathology
+
+        return evaluate_pathology(ctx, datamodule, model, baselines)
     from lepton_medical_imaging.evaluation import evaluate
 
     return evaluate(ctx, datamodule, model, baselines)
@@ -50,7 +59,12 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: lis
 
 @hookimpl
 def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export | None:
-    """patient_risk: the network with its calibration; the imaging task uses the core's default export."""
+    """patient_risk: the network with its calibration; pathology: the MIL network and its tiling; the imaging
+    task uses the core's default export."""
+    if ctx.task == "pathology":
+        from lepton_medical_imaging.pathology.export import export_pathology
+
+        return export_pathology(ctx, datamodule, model, None)
     if ctx.task != "patient_risk":
         return None
     from lepton_medical_imaging.patient_risk.export import export_patient_risk
