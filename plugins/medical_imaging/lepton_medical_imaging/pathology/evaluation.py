@@ -70,7 +70,10 @@ def attention_grid(bag: Any, weights: np.ndarray) -> np.ndarray:
 def _overlays(ctx: RunContext, bags: Sequence[Any], attention: Sequence[np.ndarray], prob: np.ndarray) -> Figure:
     from lepton_core.vision.overlay import overlay_grid
 
-    order = sorted(range(len(bags)), key=lambda i: (-bags[i].label, i))[:OVERLAYS]
+    tumour = [i for i, b in enumerate(bags) if b.label]
+    normal = [i for i, b in enumerate(bags) if not b.label]
+    shown_normal = min(2, len(normal))
+    order = tumour[: OVERLAYS - shown_normal] + normal[:shown_normal]
     captions, colors, heatmaps = [], [], []
     for i in order:
         bag = bags[i]
@@ -81,7 +84,7 @@ def _overlays(ctx: RunContext, bags: Sequence[Any], attention: Sequence[np.ndarr
     return overlay_grid(
         ctx, "attention", [bags[i].thumbnail for i in order], heatmaps, captions,
         title="Attention over test slides", columns=4, caption_colors=colors,
-        caption="Thumbnails of test slides (tumour first) with the network's attention per tile (warm = the tiles "
+        caption="Thumbnails of test slides (tumour, then two normal) with the network's attention per tile (warm = the tiles "
         "the slide score rests on). Green caption: the slide is classified right at 0.5; red: wrong.",
     )
 
