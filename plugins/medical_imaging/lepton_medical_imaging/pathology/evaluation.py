@@ -108,11 +108,15 @@ def evaluate_pathology(ctx: RunContext, datamodule: Any, model: Any, baselines: 
         metrics["model"].update(attention_scores(bags, attention))
         figures.append(_overlays(ctx, bags, attention, probs["model"]))
         m = metrics["model"]
-        notes.append(
-            f"Model slide ROC-AUC {m['roc_auc']:.3f} (bootstrap 95% interval {m['roc_auc_ci_low']:.3f}-"
-            f"{m['roc_auc_ci_high']:.3f}); attention AUROC against lesion tiles {m['attention_auroc']:.3f}, "
-            f"top tile on a lesion in {m['attention_top1_lesion']:.0%} of tumour slides (NaN: no lesion boxes)."
-        )
+        interval = f"bootstrap 95% interval {m['roc_auc_ci_low']:.3f}-{m['roc_auc_ci_high']:.3f}"
+        notes.append(f"Model slide ROC-AUC {m['roc_auc']:.3f} ({interval}).")
+        if np.isfinite(m["attention_top1_lesion"]):
+            notes.append(
+                f"Attention against the annotated lesion tiles: AUROC {m['attention_auroc']:.3f} within tumour slides; "
+                f"the most attended tile is a lesion tile in {m['attention_top1_lesion']:.0%} of them."
+            )
+        else:
+            notes.append("Attention not scored: no lesion boxes (data.lesions_csv) for the test tumour slides.")
     table = Table(
         title="Test slides",
         columns=("slide", "label", "tiles", "lesion tiles", *(f"p(tumour) {n}" for n in probs)),
