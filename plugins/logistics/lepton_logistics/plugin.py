@@ -20,7 +20,7 @@ def lepton_describe() -> PluginInfo:
     return PluginInfo(
         name="logistics",
         version="0.1.0",
-        summary="Delivery-time prediction, hub volume forecasting, vehicle routing and warehouse picking.",
+        summary="Delivery-time prediction, hub volume forecasting, vehicle routing, warehouse picking and order tracking.",
         tasks=(
             TaskInfo("eta", "Delivery time (P50/P90 minutes) from distance, geo, time and courier features.",
                      "lepton_logistics.eta.predictor:EtaPredictor"),
@@ -30,6 +30,8 @@ def lepton_describe() -> PluginInfo:
                      "lepton_logistics.routing.predictor:RoutingPredictor"),
             TaskInfo("warehouse", "Slotting by forecast SKU velocity and pick routing (OR-Tools vs S-shape), per order.",
                      "lepton_logistics.warehouse.predictor:WarehousePredictor"),
+            TaskInfo("order_tracking", "Remaining time (P10/P50/P90 hours) and ETA of a live order from its status events.",
+                     "lepton_logistics.tracking.predictor:OrderTrackingPredictor"),
         ),
         default_task="eta",
         config_package="lepton_logistics.configs",
@@ -51,6 +53,10 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Seq
         from lepton_logistics.warehouse.evaluate import evaluate_warehouse
 
         return evaluate_warehouse(ctx, datamodule, model, baselines)
+    if ctx.task == "order_tracking":
+        from lepton_logistics.tracking.evaluate import evaluate_order_tracking
+
+        return evaluate_order_tracking(ctx, datamodule, model, baselines)
     from lepton_core.forecasting import evaluate_forecasts
 
     return evaluate_forecasts(ctx, datamodule, model, baselines, metrics=ctx.cfg.task.get("metrics"))
@@ -58,7 +64,7 @@ def lepton_evaluate(ctx: RunContext, datamodule: Any, model: Any, baselines: Seq
 
 @hookimpl
 def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export | None:
-    """Routing and warehouse bundles carry settings (and a slotting) but no weights; other tasks use the default export."""
+    """Routing and warehouse bundles carry settings (and a slotting) but no weights; order_tracking its own example; others use the default export."""
     if ctx.task == ROUTING:
         from lepton_logistics.routing.evaluate import settings_from_config
 
@@ -68,5 +74,9 @@ def lepton_export(ctx: RunContext, datamodule: Any, model: Any) -> Export | None
         from lepton_logistics.warehouse.evaluate import export_warehouse
 
         return export_warehouse(ctx, datamodule, model)
+    if ctx.task == "order_tracking":
+        from lepton_logistics.tracking.evaluate import export_order_tracking
+
+        return export_order_tracking(ctx, datamodule, model, None)
     return None
 
