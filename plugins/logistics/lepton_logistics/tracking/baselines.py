@@ -64,7 +64,7 @@ class PrefixGradientBoosting:
         n_flat = datamodule.prefixes["train"].flat().shape[1]
         n_num = datamodule.tensors["train"][4].shape[1]
         categorical = np.zeros(x.shape[1], bool)
-        categorical[n_flat - 4 :] = True  # hour, weekday, current and previous status
+        categorical[n_flat - 4 : n_flat] = True  # hour, weekday, current and previous status
         categorical[n_flat + n_num :] = True
         y = np.log1p(datamodule.targets["train"].astype(np.float64))
         self.models = [
