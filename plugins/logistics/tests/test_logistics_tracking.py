@@ -91,10 +91,9 @@ def test_baselines_learn_beyond_one_median(datamodule: OrderTrackingDataModule) 
 
 
 def _predictor(datamodule: OrderTrackingDataModule) -> OrderTrackingPredictor:
-    state = datamodule.export_state()
     schema = live_order_model("order_id", "timestamp", "status", datamodule.preprocessor, None)
     bound = type("Bound", (OrderTrackingPredictor,), {"input_model": schema, "group_field": "order_id"})
-    return bound(RemainingTimeModel(**datamodule.model_kwargs()).eval(), state)
+    return bound(RemainingTimeModel(**datamodule.model_kwargs()).eval(), datamodule.preprocessor, datamodule.max_events)
 
 
 def test_an_events_table_is_one_item_per_live_order(datamodule: OrderTrackingDataModule, events: pd.DataFrame,

@@ -68,7 +68,12 @@ class OrderTrackingDataModule(L.LightningDataModule):
         self.prefixes: dict[str, Prefixes] = {}
         self.targets: dict[str, np.ndarray] = {}
         self.tensors: dict[str, tuple[torch.Tensor, ...]] = {}
-        self.order_ids: dict[str, np.ndarray] = {}
+        self.order_columns: list[str] = []
+        self.orders = pd.DataFrame()  # one row per order (see check_events)
+        self.codes: list[np.ndarray] = []  # per order: status codes, in time order
+        self.stamps: list[np.ndarray] = []  # per order: epoch seconds
+        self.split_orders: dict[str, np.ndarray] = {}
+        self.typical_gaps: dict[str, float] = {}
         self._summary: dict[str, Any] = {}
 
     def load_frame(self) -> pd.DataFrame:
@@ -119,7 +124,6 @@ class OrderTrackingDataModule(L.LightningDataModule):
             order, last, now, hours = training_examples(self.codes, self.stamps, self.split_orders[split], self.seed + number)
             prefixes = encode_prefixes(self.codes, self.stamps, order, last, now, self.max_events)
             self.prefixes[split], self.targets[split] = prefixes, hours.astype(np.float32)
-            self.order_ids[split] = orders["order"].to_numpy()[self.split_orders[split]]
             self.tensors[split] = (
                 torch.from_numpy(prefixes.seq_status), torch.from_numpy(prefixes.seq_num), torch.from_numpy(prefixes.length),
                 torch.from_numpy(prefixes.now_num), torch.from_numpy(x_num[order]),

@@ -66,15 +66,17 @@ class RemainingTimeModel(L.LightningModule):
     def forward(self, seq_status: torch.Tensor, seq_num: torch.Tensor, length: torch.Tensor, now_num: torch.Tensor,
                 x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
         """P10/P50/P90 hours to delivery."""
-        scaled = self.scaled(seq_status, seq_num, length, now_num, x_num, x_cat)
+        return self.hours(self.scaled(seq_status, seq_num, length, now_num, x_num, x_cat))
+
+    def hours(self, scaled: torch.Tensor) -> torch.Tensor:
+        """Standardised log1p units back to hours (0 to ~6 months)."""
         return torch.expm1(torch.clamp(scaled * self.target_std + self.target_mean, min=0.0, max=12.0))
 
     def _loss(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
         *inputs, hours = batch
         scaled = self.scaled(*inputs)
         loss = pinball((torch.log1p(hours) - self.target_mean) / self.target_std, scaled, self.quantiles)
-        p50 = torch.expm1(torch.clamp(scaled[:, 1] * self.target_std + self.target_mean, min=0.0, max=12.0))
-        return loss, (p50 - hours).abs().mean()
+        return loss, (self.hours(scaled[:, 1]) - hours).abs().mean()
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         loss, _ = self._loss(batch)

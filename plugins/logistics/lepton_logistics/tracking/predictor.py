@@ -26,6 +26,7 @@ from lepton_logistics.tracking.events import (
     ALLOWED,
     DELIVERED,
     STATUS_INDEX,
+    STATUSES,
     lifecycle_problem,
     normalise_status,
 )
@@ -136,10 +137,9 @@ class OrderTrackingPredictor(Predictor):
     output_model = RemainingTime
     input_kind = "groups"
 
-    def __init__(self, module: torch.nn.Module, state: dict[str, Any]) -> None:
+    def __init__(self, module: torch.nn.Module, preprocessor: TabularPreprocessor | None, max_events: int) -> None:
         super().__init__(module)
-        self.max_events = int(state["max_events"])
-        self.preprocessor = TabularPreprocessor.from_state(state["preprocessor"]) if state.get("preprocessor") else None
+        self.preprocessor, self.max_events = preprocessor, int(max_events)
 
     @classmethod
     def from_context(cls, ctx: DeployContext) -> OrderTrackingPredictor:
@@ -150,7 +150,7 @@ class OrderTrackingPredictor(Predictor):
         input_model = live_order_model(state["order_column"], state["time_column"], state["status_column"], preprocessor, example)
         bound = type(cls.__name__, (cls,), {"input_model": input_model, "group_field": state["order_column"],
                                             "__module__": cls.__module__})
-        return bound(ctx.build_model(RemainingTimeModel), state)
+        return bound(ctx.build_model(RemainingTimeModel), preprocessor, state["max_events"])
 
     def preprocess(self, items: Sequence[Any]) -> tuple[torch.Tensor, ...]:
         """(seq_status, seq_num, length, now_num, x_num, x_cat) of each order at its now."""
@@ -171,7 +171,7 @@ class OrderTrackingPredictor(Predictor):
         values = torch.as_tensor(outputs).double().numpy()
         results = []
         for item, (p10, p50, p90) in zip(items, values):
-            status = next(s for s, c in STATUS_INDEX.items() if c == item._codes[-1])
+            status = STATUSES[item._codes[-1] - 1]
             if status == DELIVERED:
                 p10 = p50 = p90 = 0.0
             now = pd.Timestamp(item._now, unit="s")
