@@ -117,6 +117,7 @@ def test_an_events_table_is_one_item_per_live_order(datamodule: OrderTrackingDat
     (lambda o: {**o, "rows": o["rows"][::-1][:-1]}, r"starts with 'picked'"),
     (lambda o: {**o, "rows": o["rows"] * 300}, r"at most 500"),
     (lambda o: {**o, "colour": "red"}, r"colour"),
+    (lambda o: {**o, "as_of": "2999-01-01"}, r"as_of 2999-01-01 is outside 1970-2199"),
 ])
 def test_serve_requests_are_validated(datamodule: OrderTrackingDataModule, change, message: str) -> None:
     order = {"order_id": "o1", "service_level": "express", "rows": [

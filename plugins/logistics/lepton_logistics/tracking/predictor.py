@@ -11,12 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 import torch
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    create_model,
+    model_validator,
+)
 
 from lepton_core.deploy.predictor import Predictor
 from lepton_core.hooks.specs import DeployContext
@@ -36,6 +44,8 @@ from lepton_logistics.tracking.model import RemainingTimeModel
 MAX_EVENTS = 500
 STAMP = "%Y-%m-%d %H:%M:%S"
 AS_OF = "as_of"
+Stamp = Annotated[str, StringConstraints(min_length=1, max_length=64)] | datetime
+EARLIEST, LATEST = pd.Timestamp("1970-01-01"), pd.Timestamp("2200-01-01")
 
 
 class RemainingTime(BaseModel):
@@ -51,7 +61,7 @@ class RemainingTime(BaseModel):
     eta_p90: str = Field(description="as_of + P90: delivered by then 90% of the time")
 
 
-def _seconds(text: str | datetime, what: str) -> int:
+def _seconds(text: Stamp, what: str) -> int:
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError, OverflowError):
@@ -60,6 +70,8 @@ def _seconds(text: str | datetime, what: str) -> int:
         raise ValueError(f"{what} is empty")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
+    if not EARLIEST <= stamp < LATEST:
+        raise ValueError(f"{what} {text!s} is outside 1970-2199")
     return int(stamp.value // 1_000_000_000)
 
 
@@ -102,7 +114,7 @@ def live_order_model(order_column: str, time_column: str, status_column: str,
     } if preprocessor else {}
     event = create_model(
         "StatusEvent", __config__=ConfigDict(extra="forbid"),
-        timestamp_value=(str | datetime, Field(alias=time_column, description="event time, e.g. 2025-03-04 14:30")),
+        timestamp_value=(Stamp, Field(alias=time_column, description="event time, e.g. 2025-03-04 14:30")),
         status_value=(str, Field(alias=status_column, min_length=1, max_length=64, description=f"one of {ALLOWED}")),
         **attributes,
     )
@@ -124,9 +136,9 @@ def live_order_model(order_column: str, time_column: str, status_column: str,
     return create_model(
         "LiveOrder", __base__=base,
         __validators__={"_hoist": model_validator(mode="before")(classmethod(hoist))},
-        order_value=(str | int, Field(alias=order_column, description="order id, echoed back")),
+        order_value=(Annotated[str, StringConstraints(min_length=1, max_length=200)] | int, Field(alias=order_column, description="order id, echoed back")),
         rows=(list[event], Field(min_length=1, max_length=MAX_EVENTS, description="the order's status events so far")),
-        as_of=(str | datetime | None, Field(None, description="now (default: the last event's time)")),
+        as_of=(Stamp | None, Field(None, description="now (default: the last event's time)")),
         **attributes,
     )
 
