@@ -1314,3 +1314,54 @@ PORTFOLIO_CASES = [
          lambda d, b: [*PORTFOLIO, "task.risk_profile=reckless"], outputs=RUN_OUTPUTS),
 ]
 CASES += PORTFOLIO_CASES
+
+# ---------------------------------------------------------------------------- medical: pathology slide folders
+
+PATHOLOGY = ["run", "plugin=medical_imaging", "task=pathology", "debug=smoke"]
+
+
+def _slides_with(change: Callable[[Path], None]) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, _: Path) -> list[str]:
+        from lepton_medical_imaging.pathology.demo import make_demo_slides
+
+        folder = make_demo_slides(directory / "slides", n_slides=12, size=128, seed=0)
+        change(folder)
+        return [*PATHOLOGY, f"data.path={folder}"]
+
+    return args
+
+
+
+def _label_a_ghost_slide(folder: Path) -> None:
+    labels = pd.read_csv(folder / "labels.csv")
+    pd.concat([labels, pd.DataFrame({"slide": ["ghost.tif"], "label": [1]})]).to_csv(folder / "labels.csv", index=False)
+
+
+PATHOLOGY_CASES = [
+    Case("labels naming an unknown slide", "cli", DATA, r"labels\.csv names 1 slide\(s\) not in .*'ghost\.tif'",
+         _slides_with(_label_a_ghost_slide), outputs=RUN_OUTPUTS),
+    Case("slide that is not a TIFF", "cli", DATA, r"slide_004\.tif is not a TIFF file",
+         _slides_with(lambda f: (f / "slide_004.tif").write_bytes(b"GIF89a" + bytes(40))), outputs=RUN_OUTPUTS),
+]
+CASES += PATHOLOGY_CASES
+
+# ---------------------------------------------------------------------------- logistics order_tracking: events tables
+
+def _order_events_with(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path, Path], list[str]]:
+    def args(directory: Path, _: Path) -> list[str]:
+        from lepton_logistics.tracking.demo import generate_order_events
+
+        path = _csv(directory, change(generate_order_events(60, seed=0, n_days=10)), "events.csv")
+        return ["run", "plugin=logistics", "task=order_tracking", "debug=smoke", f"data.path={path}"]
+
+    return args
+
+
+ORDER_TRACKING_CASES = [
+    Case("order event with an unknown status", "cli", DATA, r"unknown status \('lost'.*allowed: created, picked",
+         _order_events_with(_set("status", lambda f: f["status"].where(f.index != 7, "lost"))), outputs=RUN_OUTPUTS),
+    Case("order events out of order", "cli", DATA, r"impossible event sequences, e\.g\. order .*data\.invalid_orders=drop",
+         _order_events_with(_set("timestamp", lambda f: f["timestamp"].where(f["status"] != "picked", "2020-01-01"))),
+         outputs=RUN_OUTPUTS),
+]
+CASES += ORDER_TRACKING_CASES

@@ -91,3 +91,15 @@ def test_json_lines_and_arrays(tmp_path: Path) -> None:
     (tmp_path / "bad.jsonl").write_text('{"a": 1}\n{oops\n')
     with pytest.raises(DataError, match="line 2 is not valid JSON"):
         list(read_chunks(tmp_path / "bad.jsonl", "json", 10, None))
+
+
+def test_grouped_tables_become_one_item_per_group(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"unit": ["b", "a", "b", "c"], "t": [1, 2, 3, 4], "v": [0.5, None, 1.5, 2.0]})
+    frame.to_parquet(tmp_path / "rows.parquet")
+    chunks = list(read_chunks(tmp_path / "rows.parquet", "groups", 2, None, group_field="unit"))
+    assert [c.start for c in chunks] == [0, 2]
+    assert chunks[0].records == [{"unit": "b", "rows": [{"t": 1, "v": 0.5}, {"t": 3, "v": 1.5}]},
+                                 {"unit": "a", "rows": [{"t": 2, "v": None}]}]
+    assert count_records(tmp_path / "rows.parquet", "groups") is None
+    with pytest.raises(DataError, match=r"rows.parquet has no 'machine' column"):
+        next(read_chunks(tmp_path / "rows.parquet", "groups", 2, None, group_field="machine"))

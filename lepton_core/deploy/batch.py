@@ -67,7 +67,7 @@ def predict_file(
         task = bar.add_task("rows", total=total)
         writer = OutputWriter(staged, output_path.name)
         try:
-            for chunk in read_chunks(input_path, kind, chunk_size, fields, predictor.image_field):
+            for chunk in read_chunks(input_path, kind, chunk_size, fields, predictor.image_field, predictor.group_field):
                 try:
                     items = validate(chunk.records)
                 except InvalidItems as exc:

@@ -3,7 +3,8 @@
 Inputs by the predictor's ``input_kind``: ``table`` reads CSV or Parquet (JSON lines too), keeping only the
 input model's fields; ``image`` reads a folder of image files into ``{image_field: base64}`` items;
 ``json`` reads JSON lines (or a JSON array); ``frame`` reads a whole CSV or Parquet table as one item
-``{"rows": [...]}`` (JSON inputs as for ``json``). Outputs by suffix: .csv, .parquet, .jsonl.
+``{"rows": [...]}``; ``groups`` reads a whole table and makes each value of its ``group_field`` column one item
+``{group_field: value, "rows": [...]}`` (JSON inputs as for ``json``). Outputs by suffix: .csv, .parquet, .jsonl.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def count_records(path: Path, input_kind: str) -> int | None:
         _check_header(path)
         if input_kind == "frame":
             return 1
+        if input_kind == "groups":
+            return None
     if kind == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -99,8 +102,24 @@ def _frame_records(frame: Any, fields: list[str] | None) -> list[dict[str, Any]]
     return frame.to_dict(orient="records")
 
 
+def _whole_table(path: Path, kind: str) -> Any:
+    import pandas as pd
+
+    return pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+
+
+def _group_records(frame: Any, group_field: str, path: Path) -> list[dict[str, Any]]:
+    """One record per value of ``group_field`` (in order of first appearance): the value and its other columns' rows."""
+    if group_field not in frame.columns:
+        raise DataError(f"{path.name} has no '{group_field}' column", f"add a '{group_field}' column: its rows with one value form one item")
+    groups = frame.groupby(group_field, sort=False, dropna=False)
+    return [{group_field: key.item() if hasattr(key, "item") else key, "rows": _frame_records(rows.drop(columns=group_field), None)}
+            for key, rows in groups]
+
+
 def read_chunks(
-    path: Path, input_kind: str, chunk_size: int, fields: list[str] | None, image_field: str = "image"
+    path: Path, input_kind: str, chunk_size: int, fields: list[str] | None, image_field: str = "image",
+    group_field: str = "id",
 ) -> Iterator[Chunk]:
     """Yield the input as chunks of raw records; ``fields`` keeps only those columns of a table."""
     import pandas as pd
@@ -115,8 +134,11 @@ def read_chunks(
                 part = files[offset : offset + chunk_size]
                 yield Chunk(offset, [{image_field: encode_file(p)} for p in part], [str(p.relative_to(path)) for p in part])
         elif input_kind == "frame" and kind in ("csv", "parquet"):
-            frame = pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
-            yield Chunk(0, [{"rows": _frame_records(frame, None)}])
+            yield Chunk(0, [{"rows": _frame_records(_whole_table(path, kind), None)}])
+        elif input_kind == "groups" and kind in ("csv", "parquet"):
+            groups = _group_records(_whole_table(path, kind), group_field, path)
+            for offset in range(0, len(groups), chunk_size):
+                yield Chunk(offset, groups[offset : offset + chunk_size])
         elif kind == "csv":
             sep = "\t" if path.suffix.lower() == ".tsv" else ","
             for frame in pd.read_csv(path, sep=sep, chunksize=chunk_size):

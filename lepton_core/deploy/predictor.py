@@ -12,7 +12,7 @@ from lepton_core.errors import DataError
 
 __all__ = ["InputKind", "Predictor"]
 
-InputKind = Literal["table", "image", "json", "frame"]
+InputKind = Literal["table", "image", "json", "frame", "groups"]
 ModuleOutputs = torch.Tensor | tuple[torch.Tensor, ...]
 _CPU = torch.device("cpu")
 
@@ -36,6 +36,9 @@ class Predictor:
     - ``"json"``: each line of a JSON-lines file (or each element of a JSON array) is one item.
     - ``"frame"``: a whole CSV/Parquet table is one item ``{"rows": [<row as a dict>, ...]}`` (a history the
       model reads at once, such as a price table); JSON inputs are items as for ``"json"``.
+    - ``"groups"``: a whole CSV/Parquet table, one item per value of its ``group_field`` column (first
+      appearance order): ``{group_field: value, "rows": [<its other columns, row by row>]}`` (the events of
+      one order, the readings of one machine); JSON inputs are items as for ``"json"``.
 
     The server, ``lepton predict`` and ONNX export all go through ``validate`` -> ``predict_items``, so
     ``preprocess`` must return the module's positional tensors (batch first) and ``module.forward`` should
@@ -46,6 +49,7 @@ class Predictor:
     output_model: ClassVar[type[BaseModel]]
     input_kind: ClassVar[InputKind] = "json"
     image_field: ClassVar[str] = "image"
+    group_field: ClassVar[str] = "id"
 
     def __init__(self, module: torch.nn.Module | None = None) -> None:
         self.module = module

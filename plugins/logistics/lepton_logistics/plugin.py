@@ -17,7 +17,7 @@ def lepton_describe() -> PluginInfo:
     return PluginInfo(
         name="logistics",
         version="0.1.0",
-        summary="Delivery-time prediction, hub volume forecasting, vehicle routing and warehouse picking.",
+        summary="Delivery-time prediction, hub volume forecasting, vehicle routing, warehouse picking and order tracking.",
         tasks=(
             TaskInfo("eta", "Delivery time (P50/P90 minutes) from distance, geo, time and courier features.",
                      "lepton_logistics.eta.predictor:EtaPredictor"),
@@ -27,6 +27,8 @@ def lepton_describe() -> PluginInfo:
                      "lepton_logistics.routing.predictor:RoutingPredictor"),
             TaskInfo("warehouse", "Slotting by forecast SKU velocity and pick routing (OR-Tools vs S-shape), per order.",
                      "lepton_logistics.warehouse.predictor:WarehousePredictor"),
+            TaskInfo("order_tracking", "Remaining time (P10/P50/P90 hours) and ETA of a live order from its status events.",
+                     "lepton_logistics.tracking.predictor:OrderTrackingPredictor"),
         ),
         default_task="eta",
         config_package="lepton_logistics.configs",

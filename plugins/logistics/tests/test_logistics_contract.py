@@ -14,6 +14,7 @@ SMALL = {
     "route_optimization": ["data.n_orders=10", "data.n_vehicles=3", "task.time_limit_s=0.5"],
     "warehouse": ["data.demo.n_skus=60", "data.demo.n_days=100", "data.demo.orders_per_day=25", "data.input_periods=4",
                   "data.layout.n_aisles=4", "data.layout.n_bays=8", "data.max_eval_orders=40"],
+    "order_tracking": ["data.n_orders=150", "data.n_days=20", "baselines.gradient_boosting.max_iter=20"],
 }
 
 

@@ -17,7 +17,7 @@ def lepton_describe() -> PluginInfo:
         name="medical_imaging",
         version=__version__,
         summary="Medical image classification (image folders, DICOM, MedMNIST .npz) with clinical metrics and Grad-CAM; "
-        "readmission risk from EHR tables.",
+        "readmission risk from EHR tables; tumour detection on tiled TIFF slides.",
         tasks=(
             TaskInfo(
                 "image_classification",
@@ -28,6 +28,11 @@ def lepton_describe() -> PluginInfo:
                 "patient_risk",
                 "30-day readmission risk from admission tables; patient-grouped splits, calibration, subgroups.",
                 predictor="lepton_medical_imaging.patient_risk.predictor:PatientRiskPredictor",
+            ),
+            TaskInfo(
+                "pathology",
+                "Tumour vs normal slides from tiled TIFFs: gated-attention MIL over tissue tiles, attention heatmaps.",
+                predictor="lepton_medical_imaging.pathology.predictor:PathologyPredictor",
             ),
         ),
         default_task="image_classification",

@@ -1,0 +1,1 @@
+"""order_tracking: remaining time of a live order from its status events."""
