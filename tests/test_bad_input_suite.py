@@ -13,9 +13,7 @@ import os
 import re
 import shutil
 import signal
-import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ import pandas as pd
 import pytest
 
 from lepton_core.errors import EXIT_CODES
+from lepton_core.testing.cli import fork_lepton
 
 ROOT = Path(__file__).parents[1]
 CONFIG, DATA, BUNDLE = (
@@ -1146,34 +1145,9 @@ WARM_IMPORTS = (
 
 def _fork_lepton(args: list[str], directory: Path) -> int:
     """Start `lepton ARGS` in a forked child (cwd ``directory``, outputs under it); its pid."""
-    pid = os.fork()
-    if pid:
-        return pid
-    code = 1
-    try:  # the child: never returns into pytest
-        for fd, name in ((1, "stdout.txt"), (2, "stderr.txt")):
-            os.dup2(os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
-        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - the child's whole life
-        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-        os.chdir(directory)
-        os.environ.update(LEPTON_OUTPUT_DIR=str(directory / "outputs"), COLUMNS="160")
-        os.environ.pop("PYTEST_CURRENT_TEST", None)
-        import torch
-
-        torch.set_num_threads(1)
-        from lepton_core.cli import main
-
-        sys.argv = ["lepton", *args]
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    except BaseException:  # noqa: BLE001 - what an uncaught exception would print
-        traceback.print_exc()
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    env = {**os.environ, "LEPTON_OUTPUT_DIR": str(directory / "outputs"), "COLUMNS": "160"}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return fork_lepton(args, env, directory, directory / "stdout.txt", directory / "stderr.txt")
 
 
 def _run_cli_cases(

@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["latest_run", "run_lepton"]
+__all__ = ["fork_lepton", "latest_run", "run_lepton"]
 
 #: the console script a real run starts from (DDP re-runs sys.argv: the child's argv[0] must be it)
 LEPTON_SCRIPT = Path(sys.executable).with_name("lepton")
@@ -71,18 +71,26 @@ def _can_fork(args: Sequence[str], env: Mapping[str, str] | None) -> bool:
     )
 
 
-def _run_forked(
-    args: list[str], env: dict[str, str], cwd: Path, timeout: float
-) -> subprocess.CompletedProcess[str]:
+def fork_lepton(
+    args: Sequence[str], env: Mapping[str, str], cwd: Path, stdout_path: Path, stderr_path: Path
+) -> int:
+    """Start ``lepton ARGS`` in a forked child of this (warmed) process, its output to the two files; its pid."""
     import importlib
 
     for module in WARM_IMPORTS:
         importlib.import_module(module)
+    pid = os.fork()
+    if pid == 0:
+        _child(list(args), dict(env), cwd, stdout_path, stderr_path)
+    return pid
+
+
+def _run_forked(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory(prefix="lepton-cli-") as scratch:
         out_path, err_path = Path(scratch) / "stdout", Path(scratch) / "stderr"
-        pid = os.fork()
-        if pid == 0:
-            _child(args, env, cwd, out_path, err_path)
+        pid = fork_lepton(args, env, cwd, out_path, err_path)
         deadline = time.monotonic() + timeout
         while True:
             finished, status = os.waitpid(pid, os.WNOHANG)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
 
 from lepton_core.tabular import TabularNet
+from lepton_logistics.regressor import MAERegressor
 
 QUANTILES = (0.5, 0.9)
 
@@ -21,7 +21,7 @@ def pinball(prediction: torch.Tensor, target: torch.Tensor, quantiles: Sequence[
     return torch.maximum(q * diff, (q - 1) * diff).mean()
 
 
-class EtaRegressor(L.LightningModule):
+class EtaRegressor(MAERegressor):
     """``forward(x_num, x_cat) -> (batch, 2)``: P50 and P90 in target units; P90 >= P50 by construction.
 
     With ``log_target`` (positive targets such as durations) the quantiles are learnt on log(y): quantiles
@@ -73,19 +73,3 @@ class EtaRegressor(L.LightningModule):
         loss = pinball(scaled, self.target_scaled(y))
         mae = (self.unscale(scaled[:, 0]) - y).abs().mean()
         return loss, mae
-
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        loss, _ = self._loss(batch)
-        self.log("train_loss", loss, prog_bar=True)
-        return loss
-
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        loss, mae = self._loss(batch)
-        self.log("val_loss", loss, prog_bar=True)
-        self.log("val_mae", mae, prog_bar=True)
-
-    def configure_optimizers(self) -> Any:
-        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-        epochs = max(int(self.trainer.max_epochs or 1), 1)
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-        return {"optimizer": optimizer, "lr_scheduler": scheduler}

@@ -11,18 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
 
 from lepton_core.forecasting.model import pinball
 from lepton_core.tabular import TabularNet
+from lepton_logistics.regressor import MAERegressor
 from lepton_logistics.tracking.features import CLOCK_CARDINALITIES
 
 QUANTILES = (0.1, 0.5, 0.9)
 
 
-class RemainingTimeModel(L.LightningModule):
+class RemainingTimeModel(MAERegressor):
     """``forward(seq_status, seq_num, length, now_num, x_num, x_cat) -> (batch, 3)`` P10/P50/P90 hours (pure tensor ops);
     ``x_cat`` holds the hour and weekday at now, then the order's category codes."""
 
@@ -77,18 +77,3 @@ class RemainingTimeModel(L.LightningModule):
         scaled = self.scaled(*inputs)
         loss = pinball((torch.log1p(hours) - self.target_mean) / self.target_std, scaled, self.quantiles)
         return loss, (self.hours(scaled[:, 1]) - hours).abs().mean()
-
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        loss, _ = self._loss(batch)
-        self.log("train_loss", loss, prog_bar=True)
-        return loss
-
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        loss, mae = self._loss(batch)
-        self.log("val_loss", loss, prog_bar=True)
-        self.log("val_mae", mae, prog_bar=True)
-
-    def configure_optimizers(self) -> Any:
-        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-        epochs = max(int(self.trainer.max_epochs or 1), 1)
-        return {"optimizer": optimizer, "lr_scheduler": torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)}

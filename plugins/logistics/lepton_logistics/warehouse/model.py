@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
 
+from lepton_logistics.regressor import MAERegressor
 
-class VelocityForecaster(L.LightningModule):
+
+class VelocityForecaster(MAERegressor):
     """``forward(log1p picks per period, (batch, input_periods)) -> expected picks over the horizon (batch,)``.
 
     Trained with the Poisson loss on counts (a log-rate output), so slow movers and fast movers share one model;
@@ -46,18 +47,3 @@ class VelocityForecaster(L.LightningModule):
         loss = nn.functional.poisson_nll_loss(log_rate, target, log_input=True, full=False)
         mae = (torch.exp(log_rate.clamp(max=20.0)) - target).abs().mean()
         return loss, mae
-
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        loss, _ = self._loss(batch)
-        self.log("train_loss", loss, prog_bar=True)
-        return loss
-
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        loss, mae = self._loss(batch)
-        self.log("val_loss", loss, prog_bar=True)
-        self.log("val_mae", mae, prog_bar=True)
-
-    def configure_optimizers(self) -> Any:
-        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-        epochs = max(int(self.trainer.max_epochs or 1), 1)
-        return {"optimizer": optimizer, "lr_scheduler": torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)}
