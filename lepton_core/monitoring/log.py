@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from lepton_core.atomic import atomic_path
 from lepton_core.errors import ConfigError, DataError
 
-__all__ = ["LogSettings", "SegmentLog", "read_log", "read_segments"]
+__all__ = ["LogSettings", "SegmentLog", "json_line", "read_log", "read_segments"]
 
 PREDICTIONS = "predictions"
 LABELS = "labels"
@@ -48,6 +50,17 @@ class LogSettings:
         for name, option in (("max_bytes", "--log-max-mb"), ("max_age_s", "--log-max-age"), ("max_field_bytes", "max_field_bytes")):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{option} {getattr(self, name)} is not a positive number", f"pass {option} above 0")
+
+
+def json_line(record: Mapping[str, Any]) -> bytes:
+    """One record as a compact JSON line (orjson; NaN and infinity become null, as orjson writes them).
+
+    The standard library writes what orjson refuses (an integer past 64 bits, a lone surrogate).
+    """
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def _seq(path: Path) -> int:
@@ -91,7 +104,10 @@ class SegmentLog:
 
     def append(self, records: Iterable[Mapping[str, Any]]) -> None:
         """Write records as JSON lines in one ``write`` (a group commit); rotate first when due."""
-        data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode("utf-8")
+        self.write(b"".join(map(json_line, records)))
+
+    def write(self, data: bytes) -> None:
+        """Write whole JSON lines (``json_line``) in one ``write``; rotate first when due."""
         if not data:
             return
         with self._lock:
