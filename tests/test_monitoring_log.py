@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lepton_core.monitoring import LogSettings, WindowSpec
 from lepton_core.monitoring.live import LiveMonitor
-from lepton_core.monitoring.log import read_segments
+from lepton_core.monitoring.log import read_segments, seal_segment
 from lepton_core.monitoring.profile import BINARY, MonitorProfile
 
 PROFILE = MonitorProfile("p", "t", "v1", {}, kind=BINARY, output_field="probability")
@@ -40,3 +40,11 @@ def test_memory_keeps_the_last_capacity_items_and_their_labels() -> None:
     snapshot = monitor.snapshot()
     assert snapshot["predictions_total"] == 15 and snapshot["current"]["count"] == 4
     assert [w["index"] for w in snapshot["windows"]] == [2, 3]  # tumbling windows from item 8 on
+
+
+def test_sealing_reads_older_nan_lines_and_skips_a_torn_last_line(tmp_path: Path) -> None:
+    segment = tmp_path / "predictions-000001.jsonl"
+    segment.write_bytes(b'{"request_id":"a","item":0,"inputs":{"x":1},"outputs":{"probability":NaN}}\n{"request_id":"b","it')
+    assert seal_segment(segment) == tmp_path / "predictions-000001.parquet" and not segment.exists()
+    (record,) = read_segments(tmp_path, "predictions")
+    assert record["request_id"] == "a" and record["inputs"] == {"x": 1} and record["outputs"]["probability"] is None
