@@ -10,7 +10,8 @@ the cost of the access checks is in the figures; the timeouts and connection cap
 
     python benchmarks/serve_bench.py [--bundle DIR] [--requests 3000] [--quick] [--guarded] [--logging] [--compare-with SRC]
 
---logging also serves lepton with --no-log and with --log-dir (the crash-safe prediction log), in the same
+--logging also serves lepton with --no-log (twice: two identical servers show the noise between processes)
+and with --log-dir (the crash-safe prediction log), in the same
 interleaved rounds, and prints the requests/s of logging on over off (goal at concurrency 32: >= 0.9) as the
 median over rounds of each round's ratio, with the server CPU time per request (Linux), which shared load moves less.
 
@@ -203,7 +204,8 @@ def main() -> None:
             commands["other"] = [c for c in commands["other"] if c not in guard]
             envs["other"] = {**os.environ, "PYTHONPATH": str(Path(args.compare_with).resolve())}
         if args.logging:
-            for name, extra in (("no-log", ["--no-log"]), ("logged", ["--log-dir", str(Path(tmp) / "log")])):
+            logging_servers = (("no-log", ["--no-log"]), ("no-log-2", ["--no-log"]), ("logged", ["--log-dir", str(Path(tmp) / "log")]))
+            for name, extra in logging_servers:
                 ports[name] = free_port()
                 commands[name] = [*commands["lepton"][:6], str(ports[name]), *commands["lepton"][7:], *extra]
                 envs[name] = None
@@ -247,7 +249,8 @@ def main() -> None:
               "CPU time per request of --no-log over the server's (medians)")
         for concurrency in (1, 32):
             off = results["no-log", concurrency]
-            for name, shown in (("logged", "--log-dir (goal >= 0.9)"), ("lepton", "default (in-memory)")):
+            for name, shown in (("logged", "--log-dir (goal >= 0.9)"), ("lepton", "default (in-memory)"),
+                                ("no-log-2", "a second --no-log server (the noise floor)")):
                 ratios = paired_ratios(runs, name, "no-log", concurrency)
                 cpu = results[name, concurrency].get("cpu_us")
                 print(f"concurrency {concurrency}: {shown} {statistics.median(ratios):.3f}x "
