@@ -10,8 +10,10 @@ the cost of the access checks is in the figures; the timeouts and connection cap
 
     python benchmarks/serve_bench.py [--bundle DIR] [--requests 3000] [--quick] [--guarded] [--logging] [--compare-with SRC]
 
---logging also serves lepton with --no-log and with --log-dir (the crash-safe prediction log), in the same
-interleaved rounds, and prints the requests/s of logging on over off (goal at concurrency 32: >= 0.9).
+--logging also serves lepton with --no-log (twice: two identical servers show the noise between processes)
+and with --log-dir (the crash-safe prediction log), in the same
+interleaved rounds, and prints the requests/s of logging on over off (goal at concurrency 32: >= 0.9) as the
+median over rounds of each round's ratio, with the server CPU time per request (Linux), which shared load moves less.
 
 --compare-with SRC serves a third server from another source tree's lepton_core (e.g. `git archive main`
 unpacked in SRC), in the same interleaved rounds: a direct before/after of a server change.
@@ -132,10 +134,25 @@ async def load(port: int, payloads: list[bytes], total: int, concurrency: int) -
     elapsed = time.perf_counter() - start
     latencies.sort()
     return {
+        "requests": len(latencies),
         "rps": len(latencies) / elapsed,
         "p50_ms": 1000 * latencies[len(latencies) // 2],
         "p99_ms": 1000 * latencies[min(int(len(latencies) * 0.99), len(latencies) - 1)],
     }
+
+
+def server_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a server process so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def paired_ratios(runs: dict[tuple[str, int], list[dict[str, float]]], name: str, reference: str, concurrency: int) -> list[float]:
+    """requests/s of ``name`` over ``reference`` in each round (run within seconds of each other)."""
+    return [a["rps"] / b["rps"] for a, b in zip(runs[name, concurrency], runs[reference, concurrency], strict=True)]
 
 
 def make_bundle(workdir: Path) -> str:
@@ -187,11 +204,12 @@ def main() -> None:
             commands["other"] = [c for c in commands["other"] if c not in guard]
             envs["other"] = {**os.environ, "PYTHONPATH": str(Path(args.compare_with).resolve())}
         if args.logging:
-            for name, extra in (("no-log", ["--no-log"]), ("logged", ["--log-dir", str(Path(tmp) / "log")])):
+            logging_servers = (("no-log", ["--no-log"]), ("no-log-2", ["--no-log"]), ("logged", ["--log-dir", str(Path(tmp) / "log")]))
+            for name, extra in logging_servers:
                 ports[name] = free_port()
                 commands[name] = [*commands["lepton"][:6], str(ports[name]), *commands["lepton"][7:], *extra]
                 envs[name] = None
-        processes = [start(commands[name], ports[name], env=envs[name]) for name in ports]
+        processes = {name: start(commands[name], ports[name], env=envs[name]) for name in ports}
         runs: dict[tuple[str, int], list[dict[str, float]]] = {}
         try:
             for port in ports.values():
@@ -200,12 +218,14 @@ def main() -> None:
                 for round_index in range(rounds):
                     names = list(ports)  # rotated each round: the server run after another one is not favoured
                     for name in names[round_index % len(names):] + names[: round_index % len(names)]:
-                        port = ports[name]
-                        runs.setdefault((name, concurrency), []).append(
-                            asyncio.run(load(port, payloads, total, concurrency))
-                        )
+                        before = server_cpu_seconds(processes[name].pid)
+                        run = asyncio.run(load(ports[name], payloads, total, concurrency))
+                        after = server_cpu_seconds(processes[name].pid)
+                        if before is not None and after is not None:
+                            run["cpu_us"] = 1e6 * (after - before) / run["requests"]
+                        runs.setdefault((name, concurrency), []).append(run)
         finally:
-            for process in processes:
+            for process in processes.values():
                 process.terminate()
                 process.wait(timeout=30)
     results = {key: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for key, rs in runs.items()}
@@ -213,9 +233,11 @@ def main() -> None:
     print(f"{total} requests per run, {rounds} interleaved round(s), medians; {os.cpu_count()} cores; "
           f"lepton serve uses half of them for torch, the minimal server {threads}"
           f"{'; lepton checks an API key and the Host' if args.guarded else ''}")
-    print(f"{'server':<10}{'conc':>6}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
+    print(f"{'server':<10}{'conc':>6}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'CPU us/req':>12}")
     for (name, concurrency), r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        print(f"{name:<10}{concurrency:>6}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}")
+        cpu = f"{r['cpu_us']:>12.0f}" if "cpu_us" in r else ""
+        print(f"{name:<10}{concurrency:>6}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{cpu}")
     lep32, min32, lep1, min1 = results["lepton", 32], results["minimal", 32], results["lepton", 1], results["minimal", 1]
     ratio = lep32["rps"] / min32["rps"]
     print(f"\nconcurrency 32: throughput {ratio:.2f}x the minimal server (goal >= 1.5x), "
@@ -223,11 +245,18 @@ def main() -> None:
     print(f"concurrency 1: p50 {lep1['p50_ms']:.3f} vs {min1['p50_ms']:.3f} ms, "
           f"difference {lep1['p50_ms'] - min1['p50_ms']:+.3f} ms (goal: within 0.2 ms)")
     if args.logging:
+        print("requests/s over --no-log's in the same round (median of rounds, lowest-highest); "
+              "CPU time per request of --no-log over the server's (medians)")
         for concurrency in (1, 32):
-            on, off, memory = results["logged", concurrency], results["no-log", concurrency], results["lepton", concurrency]
-            print(f"concurrency {concurrency}: logging to disk {on['rps'] / off['rps']:.3f}x the requests/s of --no-log "
-                  f"(goal >= 0.9), in-memory monitoring (the default) {memory['rps'] / off['rps']:.3f}x; "
-                  f"p99 {on['p99_ms']:.2f} vs {off['p99_ms']:.2f} ms")
+            off = results["no-log", concurrency]
+            for name, shown in (("logged", "--log-dir (goal >= 0.9)"), ("lepton", "default (in-memory)"),
+                                ("no-log-2", "a second --no-log server (the noise floor)")):
+                ratios = paired_ratios(runs, name, "no-log", concurrency)
+                cpu = results[name, concurrency].get("cpu_us")
+                print(f"concurrency {concurrency}: {shown} {statistics.median(ratios):.3f}x "
+                      f"({min(ratios):.3f}-{max(ratios):.3f}); "
+                      + (f"CPU {off['cpu_us'] / cpu:.3f}x; " if cpu else "")
+                      + f"p99 {results[name, concurrency]['p99_ms']:.2f} vs {off['p99_ms']:.2f} ms")
     if args.compare_with:
         for concurrency in (1, 32):
             this, other = results["lepton", concurrency], results["other", concurrency]

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lepton_core.monitoring.log import LABELS, PREDICTIONS, LogSettings, SegmentLog
+from lepton_core.monitoring.log import LABELS, PREDICTIONS, LogSettings, SegmentLog, json_line
 from lepton_core.monitoring.profile import MonitorProfile
 from lepton_core.monitoring.windows import WindowSpec, analyze, finite, label_error
 
@@ -45,8 +45,21 @@ def _bounded(inputs: Any, max_bytes: int) -> Any:
     }
 
 
+def _logged_line(record: dict[str, Any], max_field_bytes: int) -> bytes:
+    """The JSON line of a prediction record, its inputs ``_bounded`` (only a line over the cap can need it)."""
+    line = json_line(record)
+    if len(line) <= max_field_bytes:  # no string in it is longer than the line
+        return line
+    return json_line({**record, "inputs": _bounded(record["inputs"], max_field_bytes)})
+
+
 class LiveMonitor:
-    """Group-committed prediction log, labels by request id, and cached windowed figures."""
+    """Group-committed prediction log, labels by request id, and cached windowed figures.
+
+    Per answered request the request path only writes its log lines (one write per batch) and keeps one
+    entry ``[sequence number of its first item, items, request id, time, latency, raw inputs, outputs,
+    monitored rows]``; per-item metadata and rows are built at the next snapshot, on a thread.
+    """
 
     def __init__(
         self, profile: MonitorProfile, spec: WindowSpec, log: LogSettings | None = None, capacity_windows: int = 50
@@ -55,10 +68,13 @@ class LiveMonitor:
         self.predictions = SegmentLog(log, PREDICTIONS) if log else None
         self.labels_log = SegmentLog(log, LABELS) if log else None
         self.max_field_bytes = log.max_field_bytes if log else 256 << 10
-        self._recent: deque[list[Any]] = deque(maxlen=capacity_windows * spec.size)
-        self._first: list[list[Any]] = []  # [key, meta, monitored row or None, raw inputs, outputs]
+        self.capacity = capacity_windows * spec.size
+        self._recent: deque[list[Any]] = deque()  # the requests holding the last ``capacity`` items
+        self._held = 0  # items in _recent
+        self._by_id: dict[str, list[Any]] = {}  # the latest request in _recent with each id
+        self._first: list[list[Any]] = []  # the requests of the first ``spec.size`` items, kept for good
+        self._first_by_id: dict[str, list[Any]] = {}
         self._labels: dict[Key, Any] = {}
-        self._known: set[Key] = set()
         self._seq = 0
         self.labels_total = 0
         self._lock = threading.Lock()
@@ -67,35 +83,52 @@ class LiveMonitor:
     def record(self, answered: Sequence[tuple[str, float, Sequence[Any], Sequence[Any]]]) -> None:
         """Log (request id, start on the perf counter, raw inputs, outputs) of one batch in one write."""
         now, clock = time.time(), time.perf_counter()
-        logged, kept = [], []
-        for request_id, started, inputs, outputs in answered:
-            latency = clock - started
-            for item, (raw, output) in enumerate(zip(inputs, outputs, strict=False)):
-                meta = {"request_id": request_id, "item": item, "time": now, "latency_s": latency}
-                if self.predictions is not None:
-                    logged.append({**meta, "model_version": self.profile.model_version,
-                                   "inputs": _bounded(raw, self.max_field_bytes), "outputs": output})
-                row = self.profile.row(raw, output) if self.profile.image_fields else None  # images: decode now
-                kept.append([(request_id, item), meta, row, raw, output])
         if self.predictions is not None:
-            self.predictions.append(logged)  # before any of these responses is released
+            version, cap = self.profile.model_version, self.max_field_bytes
+            self.predictions.write(b"".join(  # before any of these responses is released
+                _logged_line({"request_id": request_id, "item": item, "time": now, "latency_s": clock - started,
+                              "model_version": version, "inputs": raw, "outputs": output}, cap)
+                for request_id, started, inputs, outputs in answered
+                for item, (raw, output) in enumerate(zip(inputs, outputs, strict=False))
+            ))
+        images = bool(self.profile.image_fields)
         with self._lock:
-            for entry in kept:
-                if len(self._recent) == self._recent.maxlen:
-                    old = self._recent[0][0]
-                    self._known.discard(old)
-                    self._labels.pop(old, None)
-                self._recent.append(entry)
-                self._known.add(entry[0])
-                if len(self._first) < self.spec.size:
+            for request_id, started, inputs, outputs in answered:
+                count = min(len(inputs), len(outputs))
+                entry = [self._seq, count, request_id, now, clock - started, inputs, outputs, None]
+                if images:  # decode now: big inputs are not held
+                    entry[5:] = [None, None, [self.profile.row(r, o) for r, o in zip(inputs, outputs, strict=False)]]
+                if self._seq < self.spec.size:
                     self._first.append(entry)
-            self._seq += len(kept)
+                    self._first_by_id[request_id] = entry
+                self._seq += count
+                self._recent.append(entry)
+                self._by_id[request_id] = entry
+                self._held += count
+                while self._held - self._recent[0][1] >= self.capacity:  # keep the last ``capacity`` items
+                    self._evict()
+
+    def _evict(self) -> None:
+        """Forget the oldest request in memory, with its labels unless the first window holds it."""
+        old = self._recent.popleft()
+        self._held -= old[1]
+        if self._by_id.get(old[2]) is old:
+            del self._by_id[old[2]]
+        if self._labels and old[2] not in self._first_by_id:
+            for item in range(old[1]):
+                self._labels.pop((old[2], item), None)
+
+    def _knows(self, request_id: str, item: int) -> bool:
+        """Whether the prediction (request id, item) is in memory: recent, or in the first window."""
+        recent, first = self._by_id.get(request_id), self._first_by_id.get(request_id)
+        return (recent is not None and 0 <= item < recent[1] and recent[0] + item >= self._seq - self.capacity) or (
+            first is not None and 0 <= item < first[1] and first[0] + item < self.spec.size
+        )
 
     def feedback(self, items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Store labels by (request id, item): matched ones feed the live metrics, all go to the labels log."""
         now = time.time()
         stored, unknown, rejected, accepted = [], [], [], 0
-        first_keys = {entry[0] for entry in self._first}
         with self._lock:
             for index, item in enumerate(items):
                 key = (item["request_id"], item.get("item", 0))
@@ -103,7 +136,7 @@ class LiveMonitor:
                 if reason is not None:
                     rejected.append({"index": index, "request_id": key[0], "reason": reason})
                     continue
-                if key in self._known or key in first_keys:
+                if self._knows(*key):
                     self._labels[key] = item["label"]
                     accepted += 1
                 else:
@@ -123,6 +156,18 @@ class LiveMonitor:
             "rejected": rejected[:MAX_UNKNOWN_SHOWN],
         }
 
+    def _items(self, requests: Sequence[list[Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(metadata, monitored row) of each item of these requests; rows are built once and kept."""
+        metas, rows = [], []
+        for entry in requests:
+            _, count, request_id, when, latency, inputs, outputs, built = entry
+            if built is None:
+                built = [self.profile.row(r, o) for r, o in zip(inputs, outputs, strict=False)]
+                entry[5:] = [None, None, built]
+            metas += [{"request_id": request_id, "item": i, "time": when, "latency_s": latency} for i in range(count)]
+            rows += built
+        return metas, rows
+
     def snapshot(self) -> dict[str, Any]:
         """The windowed figures (cached for a couple of seconds): tumbling windows and the current sliding one."""
         with self._lock:
@@ -130,22 +175,19 @@ class LiveMonitor:
             if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_TTL_S:
                 return cached[1]
             recent, first, labels, seq = list(self._recent), list(self._first), dict(self._labels), self._seq
-        for entry in (*first, *recent):  # rows are built here, on a thread, not per prediction on the event loop
-            if entry[2] is None:
-                entry[2] = self.profile.row(entry[3], entry[4])
-                entry[3] = entry[4] = None
         size = self.spec.size
-        start_seq = seq - len(recent)
+        first_metas, first_rows = self._items(first)
+        first_metas, first_rows = first_metas[:size], first_rows[:size]
+        metas, rows = self._items(recent)
+        metas, rows = metas[-self.capacity :], rows[-self.capacity :]
+        start_seq = seq - len(metas)
         skip = -start_seq % size  # tumbling windows start at a multiple of the window size
-        aligned = recent[skip:]
-        first_result = analyze([e[1] for e in first], labels, self.profile, self.spec, rows=[e[2] for e in first])
-        baseline = first_result["baseline"] if len(first) >= size else {}
-        tumbling = analyze([e[1] for e in aligned], labels, self.profile, self.spec,
-                           rows=[e[2] for e in aligned], baseline=baseline or None)
+        first_result = analyze(first_metas, labels, self.profile, self.spec, rows=first_rows)
+        baseline = first_result["baseline"] if len(first_metas) >= size else {}
+        tumbling = analyze(metas[skip:], labels, self.profile, self.spec, rows=rows[skip:], baseline=baseline or None)
         for window in tumbling["windows"]:
             window["index"] += (start_seq + skip) // size
-        tail = recent[-size:]
-        current = analyze([e[1] for e in tail], labels, self.profile, self.spec, rows=[e[2] for e in tail],
+        current = analyze(metas[-size:], labels, self.profile, self.spec, rows=rows[-size:],
                           baseline=baseline or None)["windows"]
         snapshot = finite({
             "plugin": self.profile.plugin,

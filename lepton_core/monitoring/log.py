@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from lepton_core.atomic import atomic_path
 from lepton_core.errors import ConfigError, DataError
 
-__all__ = ["LogSettings", "SegmentLog", "read_log", "read_segments"]
+__all__ = ["LogSettings", "SegmentLog", "json_line", "read_log", "read_segments"]
 
 PREDICTIONS = "predictions"
 LABELS = "labels"
@@ -48,6 +50,17 @@ class LogSettings:
         for name, option in (("max_bytes", "--log-max-mb"), ("max_age_s", "--log-max-age"), ("max_field_bytes", "max_field_bytes")):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{option} {getattr(self, name)} is not a positive number", f"pass {option} above 0")
+
+
+def json_line(record: Mapping[str, Any]) -> bytes:
+    """One record as a compact JSON line (orjson; NaN and infinity become null, as orjson writes them).
+
+    The standard library writes what orjson refuses (an integer past 64 bits, a lone surrogate).
+    """
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def _seq(path: Path) -> int:
@@ -91,7 +104,10 @@ class SegmentLog:
 
     def append(self, records: Iterable[Mapping[str, Any]]) -> None:
         """Write records as JSON lines in one ``write`` (a group commit); rotate first when due."""
-        data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode("utf-8")
+        self.write(b"".join(map(json_line, records)))
+
+    def write(self, data: bytes) -> None:
+        """Write whole JSON lines (``json_line``) in one ``write``; rotate first when due."""
         if not data:
             return
         with self._lock:
@@ -124,6 +140,22 @@ class SegmentLog:
         os.close(self._lock_fd)
 
 
+def _parse_line(line: bytes | str) -> Any:
+    """One JSON line (orjson; the standard library for the NaN of segments written before orjson)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
+def _json_text(value: Any) -> str:
+    """A value as JSON text for a Parquet string column."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The records of a JSON-lines segment; a torn (partial) last line is skipped."""
     lines = path.read_bytes().split(b"\n")
@@ -132,8 +164,8 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            record = _parse_line(line)
+        except (ValueError, UnicodeDecodeError):
             if number >= len(lines) - 2:  # the last line, cut by a crash mid-write
                 continue
             raise DataError(f"{path} line {number + 1} is not a JSON record", "remove or repair that segment") from None
@@ -151,10 +183,15 @@ def seal_segment(path: Path) -> Path | None:
     records = _read_jsonl(path) if path.exists() else []
     target = path.with_suffix(".parquet")
     if records and match:
-        columns = JSON_COLUMNS.get(match["prefix"], ())
-        rows = [{k: json.dumps(v) if k in columns else v for k, v in r.items()} for r in records]
+        json_columns = JSON_COLUMNS.get(match["prefix"], ())
+        names = dict.fromkeys(name for r in records for name in r)  # column by column: faster than from_pylist
+        table = pa.table({
+            name: [_json_text(r[name]) if name in r else None for r in records] if name in json_columns
+            else [r.get(name) for r in records]
+            for name in names
+        })
         with atomic_path(target) as tmp:
-            pq.write_table(pa.Table.from_pylist(rows), tmp, compression="zstd")
+            pq.write_table(table, tmp, compression="zstd")
     path.unlink(missing_ok=True)
     return target if records else None
 
@@ -178,7 +215,7 @@ def read_segments(directory: Path, prefix: str) -> list[dict[str, Any]]:
             rows = pq.read_table(path).to_pylist()
         except Exception as exc:  # noqa: BLE001 - any unreadable Parquet file is a data error
             raise DataError(f"{path} is not a readable Parquet segment ({exc})", "remove or repair that segment") from None
-        records += [{k: json.loads(v) if k in columns and isinstance(v, str) else v for k, v in r.items()} for r in rows]
+        records += [{k: _parse_line(v) if k in columns and isinstance(v, str) else v for k, v in r.items()} for r in rows]
     return records
 
 
