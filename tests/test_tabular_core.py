@@ -172,6 +172,29 @@ def test_tabular_net_periodic_numeric_embeddings_learn_a_periodic_target() -> No
     assert losses[8] < 0.5 * losses[0], losses
 
 
+def test_quantile_scaler_spreads_a_skewed_column_and_travels_in_the_state_dict() -> None:
+    torch.manual_seed(0)
+    amounts = torch.distributions.LogNormal(10.0, 1.5).sample((4000, 1))  # a skewed column, like credit limits
+    standardised = (amounts - amounts.mean()) / amounts.std()
+    net = TabularNet(1, [], hidden=(8,), quantile_bins=32)
+    net.fit_quantiles(standardised)
+    scaled = net.quantiles(standardised)[:, 0]
+    def iqr(x: torch.Tensor) -> float:
+        return float(x.quantile(0.75) - x.quantile(0.25))
+
+    assert iqr(standardised) < 0.5 and abs(iqr(scaled) - 1.349) < 0.1  # the middle half no longer squeezed
+    assert abs(float(scaled.median())) < 0.05
+    assert 0.8 < float(scaled.std()) < 1.1 and float(scaled.abs().max()) < 2.5  # a (tail-clamped) normal scale
+    order = standardised[:, 0].argsort()
+    assert bool((scaled[order].diff() >= 0).all())  # monotone: ranks are kept
+    net.fit_quantiles(standardised * 10)  # fitted once: a loaded model is not refitted
+    torch.testing.assert_close(net.quantiles(standardised)[:, 0], scaled)
+    rebuilt = TabularNet(1, [], hidden=(8,), quantile_bins=32)
+    rebuilt.load_state_dict(net.state_dict())  # knots are buffers: they travel in the safetensors state
+    x_cat = torch.zeros(4000, 0, dtype=torch.long)
+    torch.testing.assert_close(rebuilt(standardised, x_cat), net(standardised, x_cat))
+
+
 def test_design_matrix_one_hot() -> None:
     matrix = design_matrix(torch.ones(3, 2), torch.tensor([[0], [2], [1]]), [3])
     assert matrix.shape == (3, 5)

@@ -51,6 +51,7 @@ class RiskClassifier(L.LightningModule):
         linear_skip: bool = True,
         ensemble: int = 1,
         numeric_embedding: int = 0,
+        quantile_bins: int = 0,
         class_weight: str | float = "balanced",
         lr: float = 0.003,
         weight_decay: float = 0.05,
@@ -61,7 +62,7 @@ class RiskClassifier(L.LightningModule):
         self.net = TabularNet(
             n_numeric, cardinalities, n_outputs=1, hidden=tuple(hidden), dropout=dropout,
             max_embedding_dim=max_embedding_dim, linear_skip=linear_skip, ensemble=ensemble,
-            numeric_embedding=numeric_embedding,
+            numeric_embedding=numeric_embedding, quantile_bins=quantile_bins,
         )
         self.register_buffer("pos_weight", torch.tensor(positive_weight(class_weight, positive_rate)))
         self.val_auc = BinaryAUROC()
@@ -80,7 +81,20 @@ class RiskClassifier(L.LightningModule):
             "linear_skip": bool(hp.linear_skip),
             "ensemble": int(hp.get("ensemble", 1)),
             "numeric_embedding": int(hp.get("numeric_embedding", 0)),
+            "quantile_bins": int(hp.get("quantile_bins", 0)),
         }
+
+    def setup(self, stage: str) -> None:
+        """Before fitting (and before DDP copies the model to every rank): fit the network's input quantiles."""
+        if stage != "fit" or self.net.quantiles is None:
+            return
+        tensors = getattr(self.trainer.datamodule, "tensors", None) or {}
+        if "train" not in tensors:
+            raise ConfigError(
+                "model.quantile_bins needs a datamodule holding its training tensors (a TabularDataModule)",
+                "set model.quantile_bins=0",
+            )
+        self.net.fit_quantiles(tensors["train"][0])
 
     def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
         """Logits of shape (batch,)."""

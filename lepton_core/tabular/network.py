@@ -10,12 +10,49 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["PeriodicEmbedding", "TabularNet", "embedding_size"]
+__all__ = ["PeriodicEmbedding", "QuantileScaler", "TabularNet", "embedding_size"]
 
 
 def embedding_size(cardinality: int, max_dim: int = 16) -> int:
     """Embedding width for a vocabulary size (fast.ai's rule of thumb, capped at ``max_dim``)."""
     return max(1, min(max_dim, round(1.6 * cardinality**0.56)))
+
+
+class QuantileScaler(nn.Module):
+    """Maps each numeric column through its training quantiles onto a standard normal scale (piecewise linear).
+
+    ``fit(x)`` stores ``bins + 1`` training quantiles per column (``knots``) and the standard normal quantiles
+    at the same probabilities (``targets``); ``forward`` interpolates linearly between them and clamps outside,
+    as scikit-learn's ``QuantileTransformer(output_distribution="normal")`` does (TabM and RealMLP scale numeric
+    inputs this way). Skewed columns (amounts, limits) are spread evenly instead of being squeezed near zero by
+    standardisation. Only elementwise operations (ONNX-exportable); the state is two buffers (safetensors).
+    """
+
+    def __init__(self, n_columns: int, bins: int = 32, min_width: float = 1e-3) -> None:
+        super().__init__()
+        if int(bins) < 1:
+            raise ValueError(f"quantile bins={bins} must be at least 1")
+        probabilities = (torch.arange(int(bins) + 1, dtype=torch.float64) + 0.5) / (int(bins) + 1)
+        targets = torch.special.ndtri(probabilities).float()
+        self.min_width = float(min_width)
+        self.register_buffer("targets", targets.repeat(n_columns, 1))
+        self.register_buffer("knots", targets.repeat(n_columns, 1))  # until fitted: the identity on the targets' range
+        self.register_buffer("fitted", torch.tensor(False))
+
+    @torch.no_grad()
+    def fit(self, x: torch.Tensor, max_rows: int = 100_000) -> QuantileScaler:
+        """Store the training quantiles of each column of ``x`` (rows, columns), from at most ``max_rows`` rows."""
+        x = x[:: -(-len(x) // max_rows)]  # evenly spaced rows: torch.quantile refuses very large inputs
+        probabilities = torch.linspace(0, 1, self.knots.shape[1], dtype=torch.float64)
+        self.knots.copy_(torch.quantile(x.double(), probabilities, dim=0).T.float())
+        self.fitted.fill_(True)
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, columns) -> (batch, columns), each column on a standard normal scale."""
+        lower, upper = self.knots[:, :-1], self.knots[:, 1:]
+        fraction = ((x.unsqueeze(-1) - lower) / (upper - lower).clamp_min(self.min_width)).clamp(0, 1)
+        return self.targets[:, 0] + (fraction * (self.targets[:, 1:] - self.targets[:, :-1])).sum(-1)
 
 
 class PeriodicEmbedding(nn.Module):
@@ -54,6 +91,9 @@ class TabularNet(nn.Module):
 
     ``numeric_embedding = d > 0`` feeds the MLP each numeric column as a PeriodicEmbedding of width ``d``
     instead of the raw value (the linear skip path keeps the raw values).
+
+    ``quantile_bins = b > 0`` first maps the MLP's numeric inputs through a QuantileScaler of ``b`` bins, fitted
+    with ``fit_quantiles`` on the training rows (the linear skip path keeps the standardised values).
     """
 
     def __init__(
@@ -69,6 +109,7 @@ class TabularNet(nn.Module):
         numeric_embedding: int = 0,
         embedding_frequencies: int = 16,
         frequency_scale: float = 0.1,
+        quantile_bins: int = 0,
     ) -> None:
         super().__init__()
         if int(ensemble) < 1:
@@ -82,6 +123,7 @@ class TabularNet(nn.Module):
         width = self.n_numeric + sum(e.embedding_dim for e in self.embeddings)
         if width == 0:
             raise ValueError("TabularNet needs at least one numeric or categorical input")
+        self.quantiles = QuantileScaler(self.n_numeric, int(quantile_bins)) if quantile_bins and self.n_numeric else None
         self.periodic = (
             PeriodicEmbedding(self.n_numeric, int(numeric_embedding), int(embedding_frequencies), frequency_scale)
             if numeric_embedding and self.n_numeric
@@ -110,6 +152,11 @@ class TabularNet(nn.Module):
         if self.skip is not None:
             nn.init.zeros_(self.head_weight)
 
+    def fit_quantiles(self, x_num: torch.Tensor) -> None:
+        """Fit the QuantileScaler (if any) on training numeric inputs, unless fitted already (a loaded model)."""
+        if self.quantiles is not None and not bool(self.quantiles.fitted):
+            self.quantiles.fit(x_num)
+
     def embed(self, x_cat: torch.Tensor) -> list[torch.Tensor]:
         """One embedding tensor (batch, dim) per categorical column."""
         return [embedding(x_cat[:, i]) for i, embedding in enumerate(self.embeddings)]
@@ -117,7 +164,8 @@ class TabularNet(nn.Module):
     def forward_members(self, x_num: torch.Tensor, embedded: Sequence[torch.Tensor]) -> torch.Tensor:
         """Each member's outputs (batch, ensemble, n_outputs) from numeric inputs and embedded categoricals."""
         inputs = torch.cat([x_num, *embedded], dim=1) if embedded else x_num
-        numeric = self.periodic(x_num) if self.periodic is not None else x_num
+        numeric = self.quantiles(x_num) if self.quantiles is not None else x_num
+        numeric = self.periodic(numeric) if self.periodic is not None else numeric
         features = torch.cat([numeric, *embedded], dim=1) if embedded else numeric
         if self.ensemble == 1:
             out = self.mlp(features).unsqueeze(1)
