@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from lepton_core.hooks.specs import Figure, RunContext
 from lepton_core.report.figures import new_figure, save_figure
 
-__all__ = ["confusion_matrix_plot", "pr_plot", "reliability_plot", "roc_plot"]
+__all__ = ["confusion_matrix_plot", "p50_p90_scatter", "pr_plot", "reliability_plot", "roc_plot"]
 
 
 def roc_plot(ctx: RunContext, y_true: ArrayLike, scores: Mapping[str, ArrayLike], name: str = "roc") -> Figure:
@@ -75,3 +75,28 @@ def confusion_matrix_plot(
             ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=color)
     ax.set(xlabel="predicted", ylabel="true", title="Confusion matrix")
     return save_figure(fig, ctx, name, "Confusion matrix", "Test split; rows are the true classes.")
+
+
+def p50_p90_scatter(
+    ctx: RunContext,
+    actual: ArrayLike,
+    p50: ArrayLike,
+    p90: ArrayLike,
+    name: str,
+    what: str,
+    unit: str,
+) -> Figure:
+    """Actual against predicted P50, with each point's P90: points above their P90 broke the 90% promise."""
+    actual, p50, p90 = (np.asarray(a, dtype=float) for a in (actual, p50, p90))
+    fig, ax = new_figure(5.5, 4.5)
+    ax.scatter(p50, actual, s=3, alpha=0.3, label=what)
+    ax.scatter(p50, p90, s=2, color="tab:orange", alpha=0.5, label="their P90")
+    top = float(np.quantile(np.concatenate([actual, p90]), 0.995))
+    ax.plot([0, top], [0, top], "k--", linewidth=0.8, label="P50 = actual")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel(f"predicted P50 ({unit})")
+    ax.set_ylabel(f"actual ({unit})")
+    ax.legend(fontsize=8)
+    return save_figure(fig, ctx, name, "Actual vs predicted P50 (network)",
+                       f"Blue points above their orange P90 are {what} later than the 90% promise.")

@@ -11,6 +11,7 @@ from lepton_core import Evaluation, Figure, RunContext, Table
 from lepton_core.data.inference import predict_loader
 from lepton_core.metrics.regression import interval_coverage, pinball_loss, regression_metrics
 from lepton_core.report.figures import new_figure, save_figure
+from lepton_core.report.plots import p50_p90_scatter
 
 QUALITY_MARGIN = 0.10
 
@@ -46,21 +47,6 @@ def quality_notes(metrics: dict[str, dict[str, float]]) -> list[str]:
     return notes
 
 
-def _scatter(ctx: RunContext, y: np.ndarray, p50: np.ndarray, p90: np.ndarray) -> Figure:
-    fig, ax = new_figure(5.5, 4.5)
-    ax.scatter(p50, y, s=4, alpha=0.35, label="deliveries")
-    ax.scatter(p50, p90, s=2, color="tab:orange", alpha=0.6, label="their P90")
-    top = float(np.quantile(np.concatenate([y, p90]), 0.995))
-    ax.plot([0, top], [0, top], "k--", linewidth=0.8, label="P50 = actual")
-    ax.set_xlim(0, top)
-    ax.set_ylim(0, top)
-    ax.set_xlabel("predicted P50 (minutes)")
-    ax.set_ylabel("actual delivery time")
-    ax.legend(fontsize=8)
-    return save_figure(fig, ctx, "eta_actual_vs_p50", "Actual vs predicted (network)",
-                       "Blue points above their orange P90 are deliveries later than the 90% promise.")
-
-
 def _mae_by_distance(ctx: RunContext, distance: np.ndarray, y: np.ndarray, predictions: dict[str, np.ndarray]) -> Figure:
     edges = np.unique(np.quantile(distance[np.isfinite(distance)], np.linspace(0, 1, 7)))
     bucket = np.clip(np.digitize(distance, edges[1:-1]), 0, len(edges) - 2)
@@ -89,7 +75,7 @@ def evaluate_eta(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequen
     metrics = {name: quantile_metrics(y, p50, p90) for name, (p50, p90) in predictions.items()}
     distance = pd.to_numeric(datamodule.frames["test"][datamodule.distance_feature], errors="coerce").to_numpy(float)
     figures = (
-        _scatter(ctx, y, *predictions["model"]),
+        p50_p90_scatter(ctx, y, *predictions["model"], "eta_actual_vs_p50", "deliveries", "minutes"),
         _mae_by_distance(ctx, distance, y, {name: p[0] for name, p in predictions.items()}),
     )
     coverage = Table(

@@ -15,6 +15,7 @@ from lepton_core import Evaluation, Export, Figure, RunContext, Table
 from lepton_core.data.inference import predict_loader
 from lepton_core.metrics.regression import interval_coverage, pinball_loss, regression_metrics
 from lepton_core.report.figures import new_figure, save_figure
+from lepton_core.report.plots import p50_p90_scatter
 from lepton_logistics.tracking.events import STATUSES
 
 Quantiles = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -67,21 +68,6 @@ def _by_status(ctx: RunContext, status: np.ndarray, y: np.ndarray, p50s: dict[st
     return figure, table
 
 
-def _scatter(ctx: RunContext, y: np.ndarray, p50: np.ndarray, p90: np.ndarray) -> Figure:
-    fig, ax = new_figure(5.5, 4.5)
-    ax.scatter(p50, y, s=3, alpha=0.3, label="prefixes")
-    ax.scatter(p50, p90, s=2, color="tab:orange", alpha=0.5, label="their P90")
-    top = float(np.quantile(np.concatenate([y, p90]), 0.995))
-    ax.plot([0, top], [0, top], "k--", linewidth=0.8, label="P50 = actual")
-    ax.set_xlim(0, top)
-    ax.set_ylim(0, top)
-    ax.set_xlabel("predicted P50 hours to delivery")
-    ax.set_ylabel("actual hours to delivery")
-    ax.legend(fontsize=8)
-    return save_figure(fig, ctx, "order_tracking_actual_vs_p50", "Actual vs predicted remaining time (network)",
-                       "Blue points above their orange P90 are orders delivered later than the 90% promise.")
-
-
 def evaluate_order_tracking(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation:
     """Score the sequence model and the baselines on the test orders' prefixes."""
     y = datamodule.targets["test"].astype(float)
@@ -94,7 +80,7 @@ def evaluate_order_tracking(ctx: RunContext, datamodule: Any, model: Any, baseli
     return Evaluation(
         metrics=metrics, primary_metric="mae", greater_is_better=False,
         metric_directions={"pinball_p10": False, "pinball_p50": False, "pinball_p90": False},
-        figures=(by_status, _scatter(ctx, y, predictions["model"][1], predictions["model"][2])), tables=(table,),
+        figures=(by_status, p50_p90_scatter(ctx, y, predictions["model"][1], predictions["model"][2], "order_tracking_actual_vs_p50", "orders", "hours to delivery")), tables=(table,),
         notes=tuple(verdict(metrics)),
     )
 
