@@ -203,3 +203,14 @@ def test_a_tampered_bundle_is_refused_at_startup(bundle: Path, tmp_path: Path) -
     assert proc.returncode == 4
     assert proc.stderr.startswith("error: bundle file preprocess.json does not match its sha256")
     assert "Traceback" not in proc.stderr
+
+
+def test_the_objects_alive_after_warm_up_are_kept_out_of_garbage_collection(bundle: Path) -> None:
+    import gc
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    app, _ = build_app(bundle, "torch")
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        _wait_ready(http)
+        assert gc.get_freeze_count() > 0

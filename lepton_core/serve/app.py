@@ -16,6 +16,7 @@ request id (see docs/monitoring.md).
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import importlib.util
 import itertools
@@ -457,6 +458,11 @@ def create_app(
             log.exception("warm-up failed; /readyz stays 503")
             state["error"] = "warm-up failed (see the server log)"
             return
+        # what is alive now (libraries, the model) lives as long as the server: keep it out of every garbage
+        # collection, whose cost would otherwise grow with it (requests/s: +20-25% with monitoring on, +5%
+        # without it; docs/monitoring.md, cost of logging)
+        gc.collect()
+        gc.freeze()
         state["ready"] = metrics.ready = True
 
     @asynccontextmanager
