@@ -16,9 +16,9 @@ Each data set runs through the real CLI (``lepton run plugin=retail ...``), as a
 For every run it prints each contender's MASE and sMAPE on the last horizon and the rolling-origin
 backtest mean (aggregated), the per-series last-horizon MASE and sMAPE side by side, and the
 contender / model ratio. ``--quick`` trains 2 epochs (a smoke check, not a quality figure);
-``--only NAME`` runs one data set.
+``--only NAME`` runs one data set; further arguments are config overrides for every run (``task.refit=true``).
 
-    .venv/bin/python benchmarks/retail_forecast_quality.py [--quick] [--only airline|short|long|demo]
+    .venv/bin/python benchmarks/retail_forecast_quality.py [--quick] [--only airline|short|long|demo] [OVERRIDE ...]
 """
 
 from __future__ import annotations
@@ -116,9 +116,15 @@ def run(name: str, args: list[str], workdir: Path, frame: pd.DataFrame | None = 
     if done.returncode != 0:
         raise SystemExit(f"{name}: run failed\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     run_dir = latest_run(workdir, "retail", "sales_forecasting")
-    metrics = json.loads((run_dir / "metrics.json").read_text())["metrics"]
+    written = json.loads((run_dir / "metrics.json").read_text())
+    metrics = written["metrics"]
     model = metrics["model"]
     print(f"\n== {name}  ({seconds:.0f} s wall, the whole run)")
+    champion = written.get("champion") or {}
+    if champion:
+        ranked = ", ".join(f"{k} {v:.3f}" for k, v in list(champion["validation_mase"].items())[:4])
+        refit = "network refitted before the test" if champion.get("network_refitted_before_test") else "no refit"
+        print(f"deployed: {champion['name']} ({refit}); validation MASE: {ranked}")
     print(f"{'contender':<24}{'mase':>8}{'bt_mase':>9}{'smape':>8}{'bt_smape':>10}{'bt_mase / model':>17}")
     for contender, m in metrics.items():
         ratio = m["backtest_mase"] / model["backtest_mase"]
@@ -138,8 +144,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 epochs and a small demo (smoke check)")
     parser.add_argument("--only", choices=("airline", "short", "long", "demo"), help="run one data set")
+    parser.add_argument("overrides", nargs="*", help="config overrides for every run, e.g. task.refit=true")
     options = parser.parse_args()
     epochs = ["trainer.max_epochs=2"] if options.quick else []
+    epochs += options.overrides
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for name, frame in data_sets().items():

@@ -121,11 +121,10 @@ def test_bundle_state_rebuilds_exactly_what_the_backtest_scored() -> None:
     assert set(runs[0].points) == {"model", "network", "seasonal_naive", "exponential_smoothing", "theta"}
     expected = np.mean([runs[0].points[n] for n in ("network", "exponential_smoothing", "theta")], axis=0)
     assert np.allclose(runs[0].points["model"], expected)
-    module.combination = combination
-    state = json.loads(json.dumps(module.export_state()))
+    state = json.loads(json.dumps(module.export_state(combination)))
     predictor = ForecastPredictor(model, state)
-    assert len(module.input_example(count=2)[0]["y"]) == int(module.test_origins[0][0])  # ETS reads it all
-    example = module.history_items(count=2)
+    assert len(module.input_example(count=2, combination=combination)[0]["y"]) == int(module.test_origins[0][0])  # ETS reads it all
+    example = module.history_items(count=2, combination=combination)
     outputs = predictor.predict(example)
     for i, output in enumerate(outputs):
         assert np.allclose(output["forecast"], runs[0].points["model"][i], rtol=1e-6, atol=1e-5)
@@ -135,10 +134,10 @@ def test_bundle_state_rebuilds_exactly_what_the_backtest_scored() -> None:
 def test_network_alone_keeps_the_plain_predictor_path() -> None:
     module = datamodule(monthly_frame())
     model = network(module)
-    module.combination = ForecastCombination(("network",))
-    predictor = ForecastPredictor(model, json.loads(json.dumps(module.export_state())))
+    combination = ForecastCombination(("network",))
+    predictor = ForecastPredictor(model, json.loads(json.dumps(module.export_state(combination))))
     assert predictor.statistical == {}
-    assert len(module.input_example()[0]["y"]) == module.input_size
+    assert len(module.input_example(combination=combination)[0]["y"]) == module.input_size
 
 
 def test_unknown_statistical_kind_in_a_bundle_is_a_bundle_error() -> None:

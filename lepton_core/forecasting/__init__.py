@@ -8,7 +8,9 @@ A forecasting task is mostly config on top of these pieces (see plugins/retail a
 - :mod:`.calendar` — ``calendar_features(timestamps, freq)`` chosen by the frequency.
 - :mod:`.datamodule` — ``ForecastDataModule`` (file or demo data -> lag windows; split by forecast origin:
   train / validation / rolling-origin backtest; ``model_kwargs``, ``export_state``, ``input_example``)
-  ; :mod:`.windows` — ``build_windows``, ``WindowBatch``.
+  ; :mod:`.windows` — ``build_windows``, ``WindowBatch``; :mod:`.augment` — bootstrapped copies of short
+  series for training (``augment_copies``).
+- :mod:`.refit` — the network trained again on everything before the test (``task.refit``).
 - :mod:`.model` — ``GlobalForecaster``: one MLP over all series' lag windows with quantile outputs
   and pinball loss; ``forecast_windows``.
 - :mod:`.baselines` — ``SeasonalNaive``, ``ExponentialSmoothingBaseline`` and ``ThetaBaseline``
@@ -18,8 +20,8 @@ A forecasting task is mostly config on top of these pieces (see plugins/retail a
 - :mod:`.metrics` — ``forecast_metrics``: MASE, sMAPE, WAPE, weighted quantile loss, coverage;
   per series and overall.
 - :mod:`.evaluation` — ``evaluate_forecasts``: last horizon + backtest, plot, tables, forecasts.csv;
-  returns the core ``Evaluation``; ``evaluate_forecast_task``, the same with ``task.metrics``, is what a
-  task's ``task.evaluate`` names.
+  returns the core ``Evaluation``; ``evaluate_forecast_task``, the same with ``task.metrics`` and
+  ``task.refit``, is what a task's ``task.evaluate`` names, and ``export_forecasts`` its ``task.export``.
 - :mod:`.predictor` — ``ForecastPredictor``: series history in -> dated median and quantiles out.
 
 A task config then reads::
@@ -30,7 +32,8 @@ A task config then reads::
     baselines: {seasonal_naive: {_target_: lepton_core.forecasting.SeasonalNaive}}
 
 the plugin registers the predictor in code, ``TaskInfo(name, summary, "lepton_core.forecasting:ForecastPredictor")``,
-and the task config names the evaluation: ``task: {evaluate: "lepton_core.forecasting:evaluate_forecast_task",
+and the task config names the evaluation and the export: ``task: {evaluate: "lepton_core.forecasting:evaluate_forecast_task",
+export: "lepton_core.forecasting:export_forecasts",
 metrics: [mase, wape]}`` (``evaluate_forecasts`` with ``task.metrics``).
 """
 
@@ -49,6 +52,7 @@ from lepton_core.forecasting.evaluation import (
     backtest,
     evaluate_forecast_task,
     evaluate_forecasts,
+    export_forecasts,
 )
 from lepton_core.forecasting.metrics import forecast_metrics, mase_scale
 from lepton_core.forecasting.model import GlobalForecaster, forecast_windows, pinball
@@ -82,6 +86,7 @@ __all__ = [
     "combine_forecasts",
     "evaluate_forecast_task",
     "evaluate_forecasts",
+    "export_forecasts",
     "forecast_metrics",
     "forecast_windows",
     "infer_frequency",

@@ -4,10 +4,22 @@
 training part (:meth:`ForecastDataModule.selection_origins`, never a test origin) with the network and
 every deployable statistical model (the task's baselines), then scores every non-empty subset of them,
 averaged with equal weights (robust where fitted weights would overfit a few origins), by the mean MASE
-over those origins. The deployed subset is the simplest one within ``tolerance`` (2%) of the best score
-(fewest members, then the network before the statistical models): a few validation origins cannot tell
-apart scores closer than that, and the network alone is the one that reads the covariates. It is the
-``model`` the evaluation scores on the test origins and the bundle deploys.
+over those origins. A few validation origins cannot tell apart scores within ``tolerance`` (2%) of each
+other, so the rule (``selection``) decides among those:
+
+- ``auto`` (the default): ``combine`` for series without covariates, ``simplest`` with covariates. The
+  statistical models cannot read covariates known in the future (price, promotions, holidays), and a
+  validation span without their peaks would not show what averaging the network with them loses.
+- ``combine``: the mean of the network and every deployable statistical model but seasonal
+  naive, when it is within the tolerance of the best score. Equal-weight combinations of a few good
+  forecasters are more accurate than the single best one chosen on a short validation span far more
+  often than not (the "forecast combination puzzle": Claeskens et al. 2016; the M4 competition,
+  Makridakis et al. 2020), because a choice made on few origins is itself noisy. Otherwise the simplest
+  candidate within the tolerance of the best, as with ``simplest``.
+- ``simplest``: the candidate with the fewest members within the tolerance of the best (the network
+  before the statistical models; the network alone is the one that reads the covariates).
+
+The deployed subset is the ``model`` the evaluation scores on the test origins and the bundle serves.
 
 :func:`combine_forecasts` is the one function both the evaluation and the predictor apply, so a bundle
 answers with exactly what the run evaluated: the point forecast is the members' mean (the network's
@@ -29,9 +41,23 @@ import numpy as np
 from lepton_core.forecasting.baselines import STATISTICAL_MODELS, statistical_model_from_state
 from lepton_core.forecasting.metrics import forecast_metrics
 
-__all__ = ["NETWORK", "ForecastCombination", "combine_forecasts", "score_subsets", "select_combination", "simplest_within", "validation_forecasts"]
+__all__ = [
+    "NETWORK",
+    "SELECTION_RULES",
+    "ForecastCombination",
+    "choose_subset",
+    "combine_forecasts",
+    "resolve_selection",
+    "score_subsets",
+    "select_combination",
+    "simplest_within",
+    "validation_forecasts",
+]
 
 NETWORK = "network"
+SELECTION_RULES = ("auto", "combine", "simplest")
+#: left out of the ``combine`` rule's preferred mean: a benchmark, not a forecaster to average in
+NOT_COMBINED = ("seasonal_naive",)
 
 
 @dataclass(frozen=True)
@@ -157,13 +183,37 @@ def simplest_within(scores: Mapping[tuple[str, ...], float], tolerance: float) -
     return min(close, key=len)
 
 
-def select_combination(datamodule: Any, model: Any, baselines: Sequence[Any], tolerance: float = 0.02) -> ForecastCombination:
-    """The simplest subset of network + deployable baselines whose mean validation MASE is within ``tolerance`` of the best."""
+def resolve_selection(selection: str, has_covariates: bool) -> str:
+    """``combine`` or ``simplest``: what ``selection`` means for series with or without covariates."""
+    from lepton_core.errors import ConfigError
+
+    if selection not in SELECTION_RULES:
+        raise ConfigError(f"task.selection={selection!r} is not a selection rule", f"use one of {', '.join(SELECTION_RULES)}")
+    if selection == "auto":
+        return "simplest" if has_covariates else "combine"
+    return selection
+
+
+def choose_subset(scores: Mapping[tuple[str, ...], float], tolerance: float, selection: str = "combine") -> tuple[str, ...]:
+    """The deployed subset under ``selection`` (combine or simplest, see the module docstring) among validation ``scores``."""
+    if selection == "combine":
+        names = max(scores, key=len)
+        preferred = tuple(name for name in names if name not in NOT_COMBINED)
+        if len(preferred) > 1 and scores.get(preferred, float("inf")) <= min(scores.values()) * (1 + tolerance):
+            return preferred
+    return simplest_within(scores, tolerance)
+
+
+def select_combination(
+    datamodule: Any, model: Any, baselines: Sequence[Any], tolerance: float = 0.02, selection: str = "auto"
+) -> ForecastCombination:
+    """The subset of network + deployable baselines that ``selection`` picks on the validation origins' mean MASE."""
+    selection = resolve_selection(selection, bool(datamodule.series.covariate_names))
     statistical = _deployable(baselines)
     nonnegative = bool(getattr(model.hparams, "nonnegative", False))
     rounds = validation_forecasts(datamodule, model, statistical)
     scores = score_subsets(rounds, datamodule.series.season_length, nonnegative)
-    best = simplest_within(scores, tolerance)
+    best = choose_subset(scores, tolerance, selection)
     return ForecastCombination(
         members=best,
         statistical={b.name: b.to_state() for b in statistical},

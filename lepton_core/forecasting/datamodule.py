@@ -1,6 +1,10 @@
 """The LightningDataModule of a forecasting task: series from a file or demo data -> lag windows split by origin.
 
-The windows and origins are described in :mod:`lepton_core.forecasting.windows`.
+The windows and origins are described in :mod:`lepton_core.forecasting.windows`. On short data the
+training windows are topped up with bootstrapped copies of the training history
+(:mod:`lepton_core.forecasting.augment`; ``augment_copies``: ``auto`` adds copies up to about 6,000
+windows and at most 10 per series, 0 turns it off), and :meth:`ForecastDataModule.refit_windows` gives the
+windows of a refit on everything before the first test origin.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import pandas as pd
 
 from lepton_core.data.tensor_batches import TensorBatchLoader
 from lepton_core.errors import ConfigError
+from lepton_core.forecasting.augment import auto_copies, bootstrap_windows, concat_windows
 from lepton_core.forecasting.calendar import calendar_feature_count
+from lepton_core.forecasting.combination import ForecastCombination
 from lepton_core.forecasting.series import (
     MissingRule,
     PreparedSeries,
@@ -33,8 +39,10 @@ __all__ = ["ForecastDataModule"]
 class ForecastDataModule(L.LightningDataModule):
     """Long-format series from ``path`` (CSV/Parquet) or from ``demo`` (a DataFrame or a callable returning one).
 
-    After ``setup()``: ``series`` (PreparedSeries), ``train`` / ``val`` (WindowBatch), ``test_origins``
-    (one array of backtest origins per series, last horizon first) and the covariate scaling.
+    After ``setup()``: ``series`` (PreparedSeries), ``train`` / ``val`` (WindowBatch; ``train`` with its
+    bootstrapped copies), ``test_origins`` (one array of backtest origins per series, last horizon first),
+    ``fit_cutoffs`` / ``refit_cutoffs`` (per series, the first point the fit / the refit does not train on)
+    and the covariate scaling.
     """
 
     def __init__(
@@ -57,6 +65,7 @@ class ForecastDataModule(L.LightningDataModule):
         min_steps_per_epoch: int = 50,
         seed: int = 0,
         selection_windows: int = 3,
+        augment_copies: int | str = "auto",
     ) -> None:
         super().__init__()
         if int(horizon) < 1 or int(input_size) < 1:
@@ -77,9 +86,10 @@ class ForecastDataModule(L.LightningDataModule):
         if int(selection_windows) < 1:
             raise ConfigError(f"data.selection_windows={selection_windows} must be at least 1", "use 1 or more")
         self.selection_windows = int(selection_windows)
+        if augment_copies != "auto" and (isinstance(augment_copies, bool) or not isinstance(augment_copies, int) or augment_copies < 0):
+            raise ConfigError(f"data.augment_copies={augment_copies!r} must be auto or a whole number >= 0", "use auto, 0 (off) or e.g. 10")
+        self.augment_copies = augment_copies
         self.series: PreparedSeries | None = None
-        # the deployed forecaster, set by evaluate_forecasts once chosen on validation; exported with the state
-        self.combination: Any = None
 
     # ----------------------------------------------------------------------------------- loading
 
@@ -114,16 +124,41 @@ class ForecastDataModule(L.LightningDataModule):
         )
         self.test_origins, val_origins, train_origins = [], [], []
         self.val_origins = val_origins
+        self.fit_cutoffs, self.refit_cutoffs = [], []
         for y in self.series.values:
             first_test = len(y) - self.horizon - (self.backtest_windows - 1) * self.backtest_step
             val_start = first_test - 2 * self.horizon + 1
             self.test_origins.append(np.array([len(y) - self.horizon - k * self.backtest_step for k in range(self.backtest_windows)]))
             val_origins.append(np.arange(val_start, first_test - self.horizon + 1))
             train_origins.append(np.arange(1, val_start - self.horizon + 1))
+            self.fit_cutoffs.append(val_start)
+            self.refit_cutoffs.append(first_test)
         self._fit_covariate_scaling(train_origins)
-        train_origins = self._cap(train_origins)
-        self.train = self.windows(train_origins)
+        real = self.windows(self._cap(train_origins))
+        self.copies = auto_copies(len(real)) if self.augment_copies == "auto" else int(self.augment_copies)
+        self.real_train_windows = len(real)
+        self.train = self._with_copies(real, self.fit_cutoffs, self.seed)
         self.val = self.windows(val_origins)
+
+    def _with_copies(self, real: WindowBatch, cutoffs: Sequence[int], seed: int) -> WindowBatch:
+        """``real`` plus the windows of ``self.copies`` bootstrapped copies of each series' points before its cutoff."""
+        if not self.copies:
+            return real
+        copies = bootstrap_windows(
+            self.series, cutoffs, self.copies, self.input_size, self.horizon, self.covariate_mean, self.covariate_std, seed
+        )
+        return concat_windows(real, copies)
+
+    def refit_windows(self) -> WindowBatch:
+        """Training windows for a refit before the test: every window whose targets end before the first test
+        origin (the validation span included), with bootstrapped copies of that history as for the fit."""
+        origins = [np.arange(1, cutoff - self.horizon + 1) for cutoff in self.refit_cutoffs]
+        return self._with_copies(self.windows(self._cap(origins)), self.refit_cutoffs, self.seed + 1)
+
+    def refit_share(self) -> float:
+        """Real windows a refit adds (those of the validation span) over the real training windows."""
+        added = sum(refit - fit for fit, refit in zip(self.fit_cutoffs, self.refit_cutoffs))
+        return added / max(self.real_train_windows, 1)
 
     def _fit_covariate_scaling(self, train_origins: list[np.ndarray]) -> None:
         n_cov = len(self.covariate_names)
@@ -161,12 +196,16 @@ class ForecastDataModule(L.LightningDataModule):
     # ----------------------------------------------------------------------------------- loaders
 
     def train_dataloader(self) -> TensorBatchLoader:
-        """Shuffled training windows; few windows get smaller batches (not under 32), then repeats, so that an
-        epoch has at least ``min_steps_per_epoch`` steps."""
-        n = len(self.train)
+        """Shuffled training windows (:meth:`shuffled`)."""
+        return self.shuffled(self.train)
+
+    def shuffled(self, windows: WindowBatch) -> TensorBatchLoader:
+        """Shuffled batches of ``windows``; few windows get smaller batches (not under 32), then repeats, so that
+        an epoch has at least ``min_steps_per_epoch`` steps."""
+        n = len(windows)
         batch = min(self.batch_size, max(32, n // max(self.min_steps_per_epoch, 1)))
         repeats = max(1, -(-self.min_steps_per_epoch * batch // max(n, 1)))
-        tensors = (*self.train.inputs(), self.train.target)
+        tensors = (*windows.inputs(), windows.target)
         if repeats > 1:
             tensors = tuple(t.repeat(repeats, *([1] * (t.dim() - 1))) for t in tensors)
         return TensorBatchLoader(*tensors, batch_size=batch, shuffle=True, seed=self.seed)
@@ -192,15 +231,15 @@ class ForecastDataModule(L.LightningDataModule):
             **self.series.summary(),
             "horizon": self.horizon,
             "training windows": len(self.train),
+            **({"bootstrapped copies per series": self.copies} if self.copies else {}),
             "validation windows": len(self.val),
             "backtest origins per series": self.backtest_windows,
         }
 
-    def export_state(self) -> dict[str, Any]:
+    def export_state(self, combination: ForecastCombination | None = None) -> dict[str, Any]:
         """What the predictor needs to rebuild inputs from a raw history (and the deployed combination, once chosen)."""
-        combination = {"combination": self.combination.to_state()} if self.combination is not None else {}
         return {
-            **combination,
+            **({"combination": combination.to_state()} if combination is not None else {}),
             "freq": self.series.freq,
             "input_size": self.input_size,
             "horizon": self.horizon,
@@ -210,11 +249,11 @@ class ForecastDataModule(L.LightningDataModule):
             "season_length": self.series.season_length,
         }
 
-    def history_items(self, count: int = 2) -> list[dict[str, Any]]:
+    def history_items(self, count: int = 2, combination: ForecastCombination | None = None) -> list[dict[str, Any]]:
         """The predictor's inputs for the first ``count`` series at their first test origin: their real histories
         (as long as the deployed models read). For parity checks against the backtest; never stored in a bundle."""
         items = []
-        needed = self.combination.history_needed if self.combination is not None else 0
+        needed = combination.history_needed if combination is not None else 0
         for index in range(min(count, len(self.series.ids))):
             origin = int(self.test_origins[index][0])
             start = 0 if needed is None else max(0, origin - max(self.input_size, needed))
@@ -232,13 +271,13 @@ class ForecastDataModule(L.LightningDataModule):
             )
         return items
 
-    def input_example(self, count: int = 2) -> list[dict[str, Any]]:
+    def input_example(self, count: int = 2, combination: ForecastCombination | None = None) -> list[dict[str, Any]]:
         """Made-up histories on the first series' calendar (never a real series): each the seasonal profile of a
         series' history before its first test origin (the mean per position in the season) with covariates at
         their training mean, ``input_size`` points long, or as many as the deployed statistical models read."""
         examples = []
         season = max(1, int(self.series.season_length or 1))
-        needed = self.combination.history_needed if self.combination is not None else 0
+        needed = combination.history_needed if combination is not None else 0
         for index in range(min(count, len(self.series.ids))):
             origin = int(self.test_origins[index][0])
             start = 0 if needed is None else max(0, origin - max(self.input_size, needed))

@@ -3,13 +3,14 @@
 :func:`evaluate_forecasts` is a whole ``lepton_evaluate`` for a task built on
 :class:`~lepton_core.forecasting.datamodule.ForecastDataModule`. It first chooses the deployed forecaster
 on the validation origins (:func:`~lepton_core.forecasting.combination.select_combination`: the
-network, a statistical model, or a mean of several) and records it on the datamodule for the bundle.
-Then at every backtest origin (the network is trained once, on data before the first origin;
-statistical models refit on each history) it forecasts every series, scores ``model`` (the deployed
+network, a statistical model, or a mean of several). On short data it then refits the network on everything
+before the first test origin (:mod:`lepton_core.forecasting.refit`, ``task.refit``). Then at every
+backtest origin (the network is trained once, on data before the first origin; statistical models
+refit on each history) it forecasts every series, scores ``model`` (the deployed
 forecaster), ``network`` (the network alone, when the deployed forecaster is not just the network)
 and the baselines (:mod:`lepton_core.forecasting.metrics`), and returns an
 ``Evaluation`` whose metrics are those of the last horizon plus ``backtest_<metric>`` means over all
-origins, with a plot of history / forecast / interval for a few series, a per-series table, a backtest
+origins (``fitted``: the deployed ``combination`` and ``network``, for :func:`export_forecasts`), with a plot of history / forecast / interval for a few series, a per-series table, a backtest
 table, and ``forecasts.csv`` (last-horizon quantiles) in the run directory.
 """
 
@@ -26,15 +27,17 @@ from lepton_core.forecasting.combination import (
     NETWORK,
     ForecastCombination,
     combine_forecasts,
+    resolve_selection,
     select_combination,
 )
 from lepton_core.forecasting.metrics import forecast_metrics
 from lepton_core.forecasting.model import forecast_windows
 from lepton_core.forecasting.plots import forecast_plot
+from lepton_core.forecasting.refit import best_epoch_count, refit_network, should_refit
 from lepton_core.forecasting.series import format_timestamp
-from lepton_core.hooks.specs import Evaluation, RunContext, Table
+from lepton_core.hooks.specs import Evaluation, Export, RunContext, Table
 
-__all__ = ["OriginForecasts", "backtest", "evaluate_forecasts"]
+__all__ = ["OriginForecasts", "backtest", "evaluate_forecast_task", "evaluate_forecasts", "export_forecasts"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,27 @@ def _keep(metrics: dict[str, float], names: Sequence[str] | None) -> dict[str, f
 
 def evaluate_forecast_task(ctx: RunContext, datamodule: Any, model: Any, baselines: Sequence[Any]) -> Evaluation:
     """``evaluate_forecasts`` reporting the metrics of ``task.metrics``: what a forecasting task's ``task.evaluate`` names."""
-    return evaluate_forecasts(ctx, datamodule, model, baselines, metrics=ctx.cfg.task.get("metrics"))
+    task = ctx.cfg.task
+    return evaluate_forecasts(
+        ctx,
+        datamodule,
+        model,
+        baselines,
+        metrics=task.get("metrics"),
+        refit=task.get("refit", "auto"),
+        selection=task.get("selection", "auto"),
+    )
+
+
+def export_forecasts(datamodule: Any, model: Any, evaluation: Evaluation) -> Export:
+    """The bundle of a forecasting task: the network the backtest scored (the refit, if any) and the deployed combination."""
+    network = evaluation.fitted.get("network", model)
+    combination = evaluation.fitted.get("combination")
+    return Export(
+        module=network,
+        state=datamodule.export_state(combination),
+        input_example=datamodule.input_example(combination=combination),
+    )
 
 
 def evaluate_forecasts(
@@ -111,17 +134,24 @@ def evaluate_forecasts(
     plot_series: int = 4,
     table_rows: int = 12,
     selection_tolerance: float = 0.02,
+    refit: bool | str = "auto",
+    selection: str = "auto",
 ) -> Evaluation:
     """Score model and baselines on the last horizon and the backtest; ``metrics`` limits the names reported.
 
-    ``selection_tolerance``: how close to the best validation score the simplest deployed candidate may be.
+    ``selection``: auto / combine / simplest, and ``selection_tolerance``, how close to the best validation score
+    the deployed candidate may be (:mod:`lepton_core.forecasting.combination`);
+    ``refit``: auto / true / false, see :mod:`lepton_core.forecasting.refit`.
     """
     series = datamodule.series
     season = series.season_length
     levels = list(model.quantile_levels.tolist()) if model is not None else []
-    combination = select_combination(datamodule, model, baselines, selection_tolerance) if model is not None else None
-    datamodule.combination = combination
-    runs = backtest(datamodule, model, baselines, combination)
+    selection = resolve_selection(selection, bool(series.covariate_names))
+    combination = select_combination(datamodule, model, baselines, selection_tolerance, selection) if model is not None else None
+    network = model
+    if should_refit(refit, datamodule, model):
+        network = refit_network(ctx, datamodule, model)
+    runs = backtest(datamodule, network, baselines, combination)
     per_origin = []
     for run in runs:
         origin_scores = {}
@@ -146,12 +176,14 @@ def evaluate_forecasts(
     tables = (
         _series_table(series.ids, per_origin[0], contenders, primary_metric, table_rows),
         _backtest_table(series, runs, per_origin, contenders, primary_metric),
-        *((_selection_table(combination, selection_tolerance),) if combination is not None else ()),
+        *((_selection_table(combination, _rule(selection, selection_tolerance)),) if combination is not None else ()),
     )
     _write_forecasts(ctx, datamodule, runs[0], levels)
     notes = _notes(datamodule, scores, levels, baselines)
     if combination is not None:
         notes.insert(0, _combination_note(combination))
+    if network is not model:
+        notes.insert(1, _refit_note(datamodule, model))
     return Evaluation(
         metrics=scores,
         primary_metric=primary_metric,
@@ -159,6 +191,34 @@ def evaluate_forecasts(
         figures=figures,
         tables=tables,
         notes=tuple(notes),
+        fitted={"combination": combination, "network": network} if model is not None else {},
+        champion=_champion(combination, network is not model, selection, selection_tolerance) if combination is not None else {},
+    )
+
+
+def _rule(selection: str, tolerance: float) -> str:
+    simplest = f"the simplest candidate within {tolerance:.0%} of the best validation MASE"
+    if selection == "simplest":
+        return simplest
+    return f"the mean of the network and the statistical models but seasonal naive when within {tolerance:.0%} of the best validation MASE, else {simplest}"
+
+
+def _champion(combination: ForecastCombination, refitted: bool, selection: str, tolerance: float) -> dict[str, Any]:
+    return {
+        "name": combination.label,
+        "selected_on": "validation",
+        "rule": _rule(selection, tolerance),
+        "validation_mase": {name: round(float(score), 6) for name, score in sorted(combination.validation_mase.items(), key=lambda kv: kv[1])},
+        "network_refitted_before_test": refitted,
+    }
+
+
+def _refit_note(datamodule: Any, model: Any) -> str:
+    added = sum(refit - fit for fit, refit in zip(datamodule.fit_cutoffs, datamodule.refit_cutoffs))
+    return (
+        f"After the choice, the network was trained again for its best {best_epoch_count(model)} epoch(s) on every window "
+        f"before the first test origin ({added} more real points, the validation span); that refit is what the "
+        "backtest scores and the bundle serves (task.refit)."
     )
 
 
@@ -188,21 +248,20 @@ def _backtest_table(series: Any, runs: list[OriginForecasts], per_origin: list[d
     )
 
 
-def _selection_table(combination: ForecastCombination, tolerance: float, rows: int = 8) -> Table:
+def _selection_table(combination: ForecastCombination, rule: str, rows: int = 8) -> Table:
     ranked = sorted(combination.validation_mase.items(), key=lambda kv: kv[1])
     return Table(
         title="Deployed forecaster, chosen on validation (mase)",
         columns=("candidate", "validation mase"),
         rows=tuple((name, round(score, 4)) for name, score in ranked[:rows]),
         caption="Mean MASE over the selection origins at the end of the training part (never the test origins); "
-        f"the simplest candidate within {tolerance:.0%} of the best, {combination.label}, is 'model' in every other table and "
-        "what the bundle serves.",
+        f"the deployed candidate ({rule}), {combination.label}, is 'model' in every other table and what the bundle serves.",
     )
 
 
 def _combination_note(combination: ForecastCombination) -> str:
     if combination.members == (NETWORK,):
-        return "'model' is the network alone: no mean with the statistical models scored clearly better on the validation origins."
+        return "'model' is the network alone, chosen on the validation origins (the selection table has every candidate's score)."
     return (
         f"'model' is {combination.label} (chosen on the validation origins; 'network' is the network alone); "
         "its statistical members refit on each history, at predict time too, and its quantiles are the network's, "

@@ -139,7 +139,7 @@ def run_pipeline(cfg: DictConfig, manager: PluginManager | None = None) -> RunRe
         model, trainer = stage("train", lambda: _train(manager, ctx, datamodule))
         if trainer is not None and not trainer.is_global_zero:
             return RunResult(run_dir, None, None, stage.timings)
-        validation = _validation_summary(trainer)
+        validation = _validation_summary(trainer, ctx)
         evaluation = stage("evaluate", lambda: _evaluate(manager, ctx, datamodule, model, baselines))
         # metrics.json, report.html and the bundle (and, on resume, .hydra/) are staged together and
         # published only when all are written: a run that fails there leaves the previous ones untouched.
@@ -274,13 +274,18 @@ def _evaluate(
     return replace(evaluation, data_summary=dict(summary))
 
 
-def _validation_summary(trainer: Any) -> dict[str, Any]:
-    """The monitored validation metric and its best value, from the checkpoint callback ({} if none)."""
+def _validation_summary(trainer: Any, ctx: RunContext) -> dict[str, Any]:
+    """The monitored validation metric of the weights kept: the checkpoint's best value, or, when no checkpoint
+    selects on it (``callbacks.model_checkpoint.monitor: null``), its last value ({} if none)."""
     callback = getattr(trainer, "checkpoint_callback", None)
     best = getattr(callback, "best_model_score", None)
-    if best is None:
+    if best is not None:
+        return {"monitor": callback.monitor, "mode": callback.mode, "best": float(best)}
+    monitor = ctx.cfg.task.get("monitor")
+    last = getattr(trainer, "callback_metrics", {}).get(monitor) if monitor else None
+    if last is None:
         return {}
-    return {"monitor": callback.monitor, "mode": callback.mode, "best": float(best)}
+    return {"monitor": monitor, "mode": ctx.cfg.task.get("monitor_mode", "min"), "best": float(last), "selected": "last epoch"}
 
 
 def _report(
