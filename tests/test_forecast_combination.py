@@ -4,6 +4,7 @@ from plain JSON state so the predictor answers exactly what the evaluation score
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -25,17 +26,6 @@ from lepton_core.forecasting import (
 from lepton_core.forecasting.combination import score_subsets, simplest_within
 
 HORIZON = 6
-
-
-def monthly_frame(n_series: int = 2, length: int = 72, seed: int = 0) -> pd.DataFrame:
-    """Trending series with a yearly season and noise (monthly)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for s in range(n_series):
-        t = np.arange(length)
-        y = 50 + 5 * s + 0.4 * t + 6 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, length)
-        rows.append(pd.DataFrame({"unique_id": f"s{s}", "ds": pd.date_range("2015-01-01", periods=length, freq="MS"), "y": y}))
-    return pd.concat(rows, ignore_index=True)
 
 
 def datamodule(frame: pd.DataFrame) -> ForecastDataModule:
@@ -60,14 +50,14 @@ class RecordingTheta(ThetaBaseline):
         return super().predict(histories)
 
 
-def test_selection_origins_end_before_the_first_test_origin() -> None:
+def test_selection_origins_end_before_the_first_test_origin(monthly_frame: Callable[..., pd.DataFrame]) -> None:
     module = datamodule(monthly_frame())
     for picks, tests in zip(module.selection_origins(), module.test_origins):
         assert len(picks) == 3
         assert picks.max() + HORIZON <= tests.min()
 
 
-def test_selection_never_reads_the_test_part() -> None:
+def test_selection_never_reads_the_test_part(monthly_frame: Callable[..., pd.DataFrame]) -> None:
     frame = monthly_frame()
     module = datamodule(frame)
     first_test = int(min(o.min() for o in module.test_origins))
@@ -111,7 +101,7 @@ def test_the_simplest_candidate_within_the_tolerance_is_deployed() -> None:
     assert simplest_within({("network",): 0.35, ("theta",): 0.66, ("network", "theta"): 0.29}, 0.02) == ("network", "theta")
 
 
-def test_bundle_state_rebuilds_exactly_what_the_backtest_scored() -> None:
+def test_bundle_state_rebuilds_exactly_what_the_backtest_scored(monthly_frame: Callable[..., pd.DataFrame]) -> None:
     module = datamodule(monthly_frame())
     baselines = [b.fit(module) for b in (SeasonalNaive(), ExponentialSmoothingBaseline(), ThetaBaseline(max_history=48))]
     model = network(module)
@@ -131,7 +121,7 @@ def test_bundle_state_rebuilds_exactly_what_the_backtest_scored() -> None:
         assert np.allclose(output["quantiles"]["0.9"], runs[0].quantiles[i, :, -1], rtol=1e-6, atol=1e-5)
 
 
-def test_network_alone_keeps_the_plain_predictor_path() -> None:
+def test_network_alone_keeps_the_plain_predictor_path(monthly_frame: Callable[..., pd.DataFrame]) -> None:
     module = datamodule(monthly_frame())
     model = network(module)
     combination = ForecastCombination(("network",))

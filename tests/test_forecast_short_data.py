@@ -4,6 +4,7 @@ rule combines where validation cannot tell candidates apart; the bundle serves t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,17 +25,6 @@ from lepton_core.testing.cli import latest_run, run_lepton
 HORIZON = 6
 
 
-def monthly_frame(n_series: int = 2, length: int = 72, seed: int = 0) -> pd.DataFrame:
-    """Positive trending series with a yearly season and noise (monthly)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for s in range(n_series):
-        t = np.arange(length)
-        y = 50 + 5 * s + 0.4 * t + 6 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, length)
-        rows.append(pd.DataFrame({"unique_id": f"s{s}", "ds": pd.date_range("2015-01-01", periods=length, freq="MS"), "y": y}))
-    return pd.concat(rows, ignore_index=True)
-
-
 def datamodule(frame: pd.DataFrame, copies: int | str = 3) -> ForecastDataModule:
     module = ForecastDataModule(horizon=HORIZON, input_size=24, demo=frame, backtest_windows=2, augment_copies=copies)
     module.setup()
@@ -51,7 +41,7 @@ def _after(frame: pd.DataFrame, cutoffs: list[int]) -> pd.DataFrame:
     return leaked
 
 
-def test_copies_keep_the_shape_of_the_series_with_other_noise() -> None:
+def test_copies_keep_the_shape_of_the_series_with_other_noise(monthly_frame: Callable[..., pd.DataFrame]) -> None:
     y = monthly_frame(1, 96)["y"].to_numpy()
     copies = bootstrap_copies(y, 12, 5, np.random.default_rng(0))
     assert len(copies) == 5 and all(len(c) == len(y) and np.all(c > 0) for c in copies)
@@ -63,7 +53,7 @@ def test_copies_keep_the_shape_of_the_series_with_other_noise() -> None:
     assert all(np.all(c >= 0) for c in bootstrap_copies(counts, 7, 4, np.random.default_rng(0)))
 
 
-def test_auto_copies_top_small_data_up_and_leave_large_data_alone() -> None:
+def test_auto_copies_top_small_data_up_and_leave_large_data_alone(monthly_frame: Callable[..., pd.DataFrame]) -> None:
     assert auto_copies(583) == 10 and auto_copies(2000) == 2 and auto_copies(32350) == 0 and auto_copies(0) == 0
     small = datamodule(monthly_frame(), copies="auto")
     assert small.copies == 10 and len(small.train) > 10 * small.real_train_windows
@@ -72,7 +62,7 @@ def test_auto_copies_top_small_data_up_and_leave_large_data_alone() -> None:
         ForecastDataModule(horizon=HORIZON, input_size=24, demo=monthly_frame(), augment_copies="many")
 
 
-def test_training_copies_never_read_validation_or_test_points() -> None:
+def test_training_copies_never_read_validation_or_test_points(monthly_frame: Callable[..., pd.DataFrame]) -> None:
     frame = monthly_frame()
     module = datamodule(frame)
     leaked = datamodule(_after(frame, module.fit_cutoffs))
@@ -81,7 +71,7 @@ def test_training_copies_never_read_validation_or_test_points() -> None:
     assert torch.equal(module.train.target, leaked.train.target)
 
 
-def test_refit_windows_end_before_the_first_test_origin_and_add_the_validation_span() -> None:
+def test_refit_windows_end_before_the_first_test_origin_and_add_the_validation_span(monthly_frame: Callable[..., pd.DataFrame]) -> None:
     frame = monthly_frame()
     module = datamodule(frame)
     for fit, refit, tests in zip(module.fit_cutoffs, module.refit_cutoffs, module.test_origins):
@@ -93,7 +83,7 @@ def test_refit_windows_end_before_the_first_test_origin_and_add_the_validation_s
     assert leaked.refit_windows().target.max() < 1e5
 
 
-def test_refit_setting() -> None:
+def test_refit_setting(monthly_frame: Callable[..., pd.DataFrame]) -> None:
     module = datamodule(monthly_frame())
     untrained = GlobalForecaster(**module.model_kwargs(), hidden=8, n_blocks=1, n_members=1)
     assert module.refit_share() > 0.05
@@ -119,7 +109,7 @@ def test_selection_rules() -> None:
         resolve_selection("best", False)
 
 
-def test_short_monthly_run_refits_and_its_bundle_serves_the_refit(tmp_path: Path) -> None:
+def test_short_monthly_run_refits_and_its_bundle_serves_the_refit(monthly_frame: Callable[..., pd.DataFrame], tmp_path: Path) -> None:
     monthly_frame(3, 72).to_csv(tmp_path / "monthly.csv", index=False)
     result = run_lepton(
         ["run", "plugin=retail", "data.path=monthly.csv", "data.covariates=[]", f"task.horizon={HORIZON}", "data.input_size=24",
