@@ -148,3 +148,11 @@ def test_validation_summary_reports_the_last_value_without_a_selecting_checkpoin
     trainer = SimpleNamespace(checkpoint_callback=SimpleNamespace(best_model_score=None), callback_metrics={"val_loss": torch.tensor(0.25)})
     assert _validation_summary(trainer, ctx) == {"monitor": "val_loss", "mode": "min", "best": 0.25, "selected": "last epoch"}
     assert _validation_summary(SimpleNamespace(checkpoint_callback=None, callback_metrics={}), ctx) == {}
+
+
+def test_an_option_a_constructor_refuses_is_one_error_line(tmp_path: Path) -> None:
+    result = run_lepton(["run", "plugin=retail", "debug=smoke", "data.augment_copies=many"], tmp_path)
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert result.returncode == 2
+    # Hydra's own "Error executing job with overrides" line is not printed above it
+    assert lines == ["error: data.augment_copies='many' must be auto or a whole number >= 0. Fix: use auto, 0 (off) or e.g. 10."]

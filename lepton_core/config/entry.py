@@ -60,6 +60,7 @@ def _close_process_group() -> None:
 def main(cfg: DictConfig) -> float | None:
     """Run the pipeline for one composed config; return its sweep score (best validation ``task.monitor``)."""
     from hydra.core.hydra_config import HydraConfig
+    from hydra.errors import InstantiationException
 
     from lepton_core.pipeline.outputs import marked_on_failure
     from lepton_core.pipeline.run import run_pipeline
@@ -78,9 +79,12 @@ def main(cfg: DictConfig) -> float | None:
 
                 return run_on_spark(cfg)
             result = run_pipeline(cfg)
-    except LeptonError as exc:
-        if os.environ.get("LEPTON_DEBUG"):
+    except (LeptonError, InstantiationException) as exc:
+        # a LeptonError raised by a constructor Hydra instantiated (a datamodule refusing an option) arrives
+        # wrapped; unwrapped here, Hydra does not print its own "Error executing job" line above ours
+        error = exc if isinstance(exc, LeptonError) else exc.__cause__
+        if os.environ.get("LEPTON_DEBUG") or not isinstance(error, LeptonError):
             raise
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
     return result.sweep_score
